@@ -7387,6 +7387,161 @@ pub trait Handler {
     fn thread_yield(&mut self, args: args::ThreadYield) -> Result<(), Errno>;
 }
 
+/// A [`Handler`] for which every syscall fails with `ENOSYS`: the state
+/// of a backend before it implements anything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Unimplemented;
+
+impl Handler for Unimplemented {
+    fn clock_res_get(&mut self, _: args::ClockResGet) -> Result<Timestamp, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn clock_time_get(&mut self, _: args::ClockTimeGet) -> Result<Timestamp, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn condvar_signal(&mut self, _: args::CondvarSignal) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_close(&mut self, _: args::FdClose) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_create1(&mut self, _: args::FdCreate1) -> Result<Fd, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_create2(&mut self, _: args::FdCreate2) -> Result<(Fd, Fd), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_datasync(&mut self, _: args::FdDatasync) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_dup(&mut self, _: args::FdDup) -> Result<Fd, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_pread(&mut self, _: args::FdPread) -> Result<u64, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_pwrite(&mut self, _: args::FdPwrite) -> Result<u64, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_read(&mut self, _: args::FdRead) -> Result<u64, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_replace(&mut self, _: args::FdReplace) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_seek(&mut self, _: args::FdSeek) -> Result<Filesize, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_stat_get(&mut self, _: args::FdStatGet) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_stat_put(&mut self, _: args::FdStatPut) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_sync(&mut self, _: args::FdSync) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn fd_write(&mut self, _: args::FdWrite) -> Result<u64, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_advise(&mut self, _: args::FileAdvise) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_allocate(&mut self, _: args::FileAllocate) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_create(&mut self, _: args::FileCreate) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_link(&mut self, _: args::FileLink) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_open(&mut self, _: args::FileOpen) -> Result<Fd, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_readdir(&mut self, _: args::FileReaddir) -> Result<u64, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_readlink(&mut self, _: args::FileReadlink) -> Result<u64, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_rename(&mut self, _: args::FileRename) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_stat_fget(&mut self, _: args::FileStatFget) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_stat_fput(&mut self, _: args::FileStatFput) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_stat_get(&mut self, _: args::FileStatGet) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_stat_put(&mut self, _: args::FileStatPut) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_symlink(&mut self, _: args::FileSymlink) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn file_unlink(&mut self, _: args::FileUnlink) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn lock_unlock(&mut self, _: args::LockUnlock) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn mem_advise(&mut self, _: args::MemAdvise) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn mem_map(&mut self, _: args::MemMap) -> Result<UserPtr<u8>, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn mem_protect(&mut self, _: args::MemProtect) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn mem_sync(&mut self, _: args::MemSync) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn mem_unmap(&mut self, _: args::MemUnmap) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn poll(&mut self, _: args::Poll) -> Result<u64, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn proc_exec(&mut self, _: args::ProcExec) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn proc_exit(&mut self, _: args::ProcExit) -> Result<core::convert::Infallible, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn proc_fork(&mut self, _: args::ProcFork) -> Result<(Fd, Tid), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn proc_raise(&mut self, _: args::ProcRaise) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn random_get(&mut self, _: args::RandomGet) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn sock_recv(&mut self, _: args::SockRecv) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn sock_send(&mut self, _: args::SockSend) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn sock_shutdown(&mut self, _: args::SockShutdown) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn thread_create(&mut self, _: args::ThreadCreate) -> Result<Tid, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn thread_exit(&mut self, _: args::ThreadExit) -> Result<core::convert::Infallible, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn thread_yield(&mut self, _: args::ThreadYield) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+}
+
 /// Decodes a syscall and runs it on `h`.
 ///
 /// `a` holds the six argument registers; each argument is read at its

@@ -33,6 +33,7 @@ pub fn emit(spec: &Spec) -> Result<String, String> {
     e.syscalls_table();
     e.args();
     e.handler();
+    e.unimplemented();
     e.dispatch();
     Ok(e.out)
 }
@@ -1044,6 +1045,26 @@ impl Emitter<'_> {
             let _ = writeln!(
                 self.out,
                 "    fn {}(&mut self, args: args::{}) -> Result<{}, Errno>;",
+                s.name,
+                camel(&s.name),
+                self.ret_ty(s)
+            );
+        }
+        self.w("}");
+    }
+
+    fn unimplemented(&mut self) {
+        self.w("");
+        self.w("/// A [`Handler`] for which every syscall fails with `ENOSYS`: the state");
+        self.w("/// of a backend before it implements anything.");
+        self.w("#[derive(Clone, Copy, Debug, Default)]");
+        self.w("pub struct Unimplemented;");
+        self.w("");
+        self.w("impl Handler for Unimplemented {");
+        for s in &self.spec.syscalls {
+            let _ = writeln!(
+                self.out,
+                "    fn {}(&mut self, _: args::{}) -> Result<{}, Errno> {{\n        Err(Errno::NOSYS)\n    }}",
                 s.name,
                 camel(&s.name),
                 self.ret_ty(s)
