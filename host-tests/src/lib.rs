@@ -2,5 +2,7 @@
 //! ABI taken from the `cloudabi` crate ([`oracle`]) and a neutral shape to
 //! compare it with ([`shape`]).
 
+pub mod harness;
+pub mod model;
 pub mod oracle;
 pub mod shape;
