@@ -1,0 +1,27 @@
+//! Raw kernel FFI, and the only place for it.
+//!
+//! - `#[repr(C)]` mirrors of the small, stable kernel structs the module
+//!   builds or reads whole ([`sysent`], [`module`], [`elf`], [`frame`],
+//!   [`signal`]). Their sizes and field offsets are asserted for the
+//!   release and arch being built by `layouts` (generated from
+//!   `kmod/layouts.txt`, which scripts/check-layouts checks against the
+//!   real FreeBSD headers).
+//! - [`kpi`]: `extern "C"` declarations generated from `kmod/kpi-symbols.txt`.
+//! - [`access`]: the accessors for the large, release-sensitive structs
+//!   (`thread`, `proc`, `vmspace`, `image_params`, `image_args`,
+//!   `vm_object`), which are never mirrored.
+//! - [`pcpu`]: `curthread`.
+
+pub mod access;
+pub mod cell;
+pub mod elf;
+pub mod frame;
+pub mod kpi;
+pub mod layouts;
+pub mod module;
+pub mod pcpu;
+pub mod signal;
+pub mod sysent;
+pub mod types;
+
+pub use core::ffi::{c_char, c_int, c_uint, c_ulong, c_void};

@@ -1,0 +1,200 @@
+//! Negative controls for check-kld: each check is run on a deliberately
+//! broken variant of a real `.ko` (or on a small object made for the
+//! purpose) and must report the breakage. A check that cannot fail
+//! proves nothing.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::elf::{Elf, Place};
+use crate::kld::{self, Arch, Config, Report};
+
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        Tmp(std::env::temp_dir().join(format!("check-kld-{}-{tag}", std::process::id())))
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap_or("")
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn expect(name: &str, r: &Report, needle: &str, results: &mut Vec<(String, bool)>) {
+    let ok = r.failures.iter().any(|f| f.contains(needle));
+    if !ok {
+        eprintln!(
+            "check-kld self-test: {name}: expected a failure containing `{needle}`, got {:?}",
+            r.failures
+        );
+    }
+    results.push((name.to_string(), ok));
+}
+
+/// Runs the checks on `bytes` written to a temporary file.
+fn run_bytes(tag: &str, bytes: &[u8], debug: &str, cfg: &Config) -> Report {
+    let t = Tmp::new(tag);
+    if std::fs::write(&t.0, bytes).is_err() {
+        return Report { failures: vec!["cannot write temporary file".into()], ..Report::default() };
+    }
+    kld::run(t.path(), debug, cfg)
+}
+
+fn patch_u32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+/// Assembles `asm` for `arch` with clang into a temporary object.
+fn assemble(arch: Arch, tag: &str, asm: &str) -> Option<Tmp> {
+    let src = Tmp::new(&format!("{tag}.s"));
+    let obj = Tmp::new(&format!("{tag}.o"));
+    std::fs::write(&src.0, asm).ok()?;
+    let target = match arch {
+        Arch::Amd64 => "--target=x86_64-unknown-none",
+        Arch::Arm64 => "--target=aarch64-unknown-none",
+    };
+    let ok =
+        Command::new("clang").args([target, "-c", src.path(), "-o", obj.path()]).status().ok()?.success();
+    ok.then_some(obj)
+}
+
+pub fn run(ko: &str, debug: &str, cfg: &Config) -> Vec<(String, bool)> {
+    let mut results = Vec::new();
+    let base = kld::run(ko, debug, cfg);
+    results.push(("the unmodified module passes".to_string(), base.failures.is_empty()));
+    let Ok(bytes) = std::fs::read(ko) else {
+        results.push(("read the module".into(), false));
+        return results;
+    };
+    let Ok(elf) = Elf::parse(bytes.clone()) else {
+        results.push(("parse the module".into(), false));
+        return results;
+    };
+
+    // A relocation type the kernel linker rejects.
+    if let Some(rs) = elf.rela_sections().first() {
+        let mut b = bytes.clone();
+        let bad = match cfg.arch {
+            Arch::Amd64 => 9,    // R_X86_64_GOTPCREL
+            Arch::Arm64 => 1024, // R_AARCH64_COPY
+        };
+        patch_u32(&mut b, rs.offset as usize + 8, bad);
+        expect(
+            "rejected relocation type",
+            &run_bytes("reloc", &b, debug, cfg),
+            "is not accepted",
+            &mut results,
+        );
+    }
+
+    // Wrong machine.
+    let mut b = bytes.clone();
+    b[18] = 0;
+    b[19] = 0;
+    expect("wrong ELF machine", &run_bytes("machine", &b, debug, cfg), "ELF machine", &mut results);
+
+    // A wrong minimum kernel version in MDT_DEPEND.
+    if let Some(dep) = depend_place(&elf) {
+        let mut b = bytes.clone();
+        let at = elf.sections[dep.section].offset as usize + dep.offset as usize;
+        let v = u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        patch_u32(&mut b, at, v + 1);
+        expect("wrong MDT_DEPEND version", &run_bytes("depend", &b, debug, cfg), "MDT_DEPEND", &mut results);
+    } else {
+        results.push(("find MDT_DEPEND".into(), false));
+    }
+
+    // The sysinit in a read-only section.
+    if let Ok(Some(si)) =
+        elf.follow(Place { section: elf.section("set_sysinit_set").map_or(0, |s| s.index), offset: 0 })
+    {
+        let mut b = bytes.clone();
+        let shoff = u64::from_le_bytes(b[40..48].try_into().unwrap_or_default()) as usize;
+        let shentsize = u16::from_le_bytes([b[58], b[59]]) as usize;
+        let flags_at = shoff + si.section * shentsize + 8;
+        b[flags_at] &= !1; // SHF_WRITE
+        expect("sysinit not writable", &run_bytes("sysinit", &b, debug, cfg), "not writable", &mut results);
+    } else {
+        results.push(("find the sysinit".into(), false));
+    }
+
+    // A read-only section among the writable ones (amd64).
+    if cfg.arch == Arch::Amd64
+        && let Some(set) = elf.section("set_modmetadata_set")
+    {
+        let mut b = bytes.clone();
+        let shoff = u64::from_le_bytes(b[40..48].try_into().unwrap_or_default()) as usize;
+        let shentsize = u16::from_le_bytes([b[58], b[59]]) as usize;
+        b[shoff + set.index * shentsize + 8] &= !1; // SHF_WRITE
+        expect(
+            "read-only section after writable data",
+            &run_bytes("order", &b, debug, cfg),
+            "follows writable",
+            &mut results,
+        );
+    }
+
+    // kpi-symbols.txt missing a symbol, and listing one that is not used.
+    let without: String =
+        cfg.kpi.lines().filter(|l| !l.starts_with("printf ")).map(|l| format!("{l}\n")).collect();
+    let c = Config { kpi: without, ..cfg.clone() };
+    expect("unlisted undefined symbol", &kld::run(ko, debug, &c), "`printf` is not listed", &mut results);
+    let c = Config {
+        kpi: format!("{}\nimaginary_fn | * | fn | sys/none.h | void (void) | =\n", cfg.kpi),
+        ..cfg.clone()
+    };
+    expect("listed but unused symbol", &kld::run(ko, debug, &c), "`imaginary_fn`", &mut results);
+
+    // Stack limits: a tiny limit, and missing stack sizes.
+    let c = Config { max_frame: 8, ..cfg.clone() };
+    expect("stack frame limit", &kld::run(ko, debug, &c), "-byte stack frame", &mut results);
+    expect("missing stack sizes", &kld::run(ko, ko, cfg), "stack size", &mut results);
+
+    // FP/SIMD use and a call into the panic handler, in a small object.
+    let asm = match cfg.arch {
+        Arch::Amd64 => {
+            ".text\nf:\n movaps %xmm0, %xmm1\n ret\ng:\n call rust_begin_unwind\n ret\nrust_begin_unwind:\n ret\n"
+        }
+        Arch::Arm64 => {
+            ".text\nf:\n fmov d0, x1\n ret\ng:\n bl rust_begin_unwind\n ret\nrust_begin_unwind:\n ret\n"
+        }
+    };
+    match assemble(cfg.arch, "fp", asm) {
+        Some(obj) => {
+            let mut r = Report::default();
+            kld::check_disassembly(obj.path(), cfg.arch, &mut r);
+            expect("FP/SIMD instruction", &r, "uses FP/SIMD", &mut results);
+            expect("call into the panic handler", &r, "can reach the panic handler", &mut results);
+        }
+        None => results.push(("assemble the FP/panic control object".into(), false)),
+    }
+    let asm = ".text\n.globl _RNvNtCs1_4core9panicking5panic\n_RNvNtCs1_4core9panicking5panic:\n ret\n";
+    match assemble(cfg.arch, "panic", asm)
+        .and_then(|o| std::fs::read(&o.0).ok())
+        .and_then(|d| Elf::parse(d).ok())
+    {
+        Some(obj) => {
+            let mut r = Report::default();
+            let _ = kld::check_symbols(&obj, cfg, &mut r);
+            expect("panic machinery symbol", &r, "panic machinery", &mut results);
+        }
+        None => results.push(("assemble the panic control object".into(), false)),
+    }
+    results
+}
+
+/// Where MDT_DEPEND's `struct mod_depend` is.
+fn depend_place(elf: &Elf) -> Option<Place> {
+    let set = elf.section("set_modmetadata_set")?;
+    (0..set.size / 8).find_map(|i| {
+        let md = elf.follow(Place { section: set.index, offset: i * 8 }).ok()??;
+        (elf.read_i32(Place { offset: md.offset + 4, ..md }).ok()? == 1)
+            .then(|| elf.follow(Place { offset: md.offset + 8, ..md }).ok().flatten())?
+    })
+}
