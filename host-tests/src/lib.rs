@@ -5,4 +5,5 @@
 pub mod harness;
 pub mod model;
 pub mod oracle;
+pub mod seed;
 pub mod shape;

@@ -54,7 +54,15 @@ pub enum Node {
 pub enum Object {
     Node(usize),
     Shm(Vec<u8>),
-    Socket { kind: Filetype, rx: Rc<RefCell<VecDeque<u8>>>, tx: Rc<RefCell<VecDeque<u8>>> },
+    Socket {
+        kind: Filetype,
+        rx: Rc<RefCell<VecDeque<u8>>>,
+        tx: Rc<RefCell<VecDeque<u8>>>,
+    },
+    /// A listening stream socket with this many connections pending.
+    Listener {
+        pending: u32,
+    },
 }
 
 /// An open file description (shared by `fd_dup`).
@@ -85,6 +93,9 @@ pub struct Model {
 
 /// Where the model's first user region starts.
 pub const USER_BASE: u64 = 0x10_0000;
+
+/// Largest file the model stores (16 MiB); growing past it is `EFBIG`.
+pub const MAX_FILE_SIZE: u64 = 1 << 24;
 
 impl Model {
     /// A model with one writable region of `mem` bytes at [`USER_BASE`] and
@@ -150,6 +161,7 @@ impl Model {
             },
             Object::Shm(_) => Filetype::SHARED_MEMORY,
             Object::Socket { kind, .. } => *kind,
+            Object::Listener { .. } => Filetype::SOCKET_STREAM,
         }
     }
 
@@ -375,6 +387,7 @@ impl FdOps for Model {
                 },
                 Object::Shm(d) => (d.clone(), offset.unwrap_or(o.offset)),
                 Object::Socket { rx, .. } => (rx.borrow_mut().drain(..).collect(), 0),
+                Object::Listener { .. } => return Err(Errno::NOTCONN),
             }
         };
         let mut pos = start as usize;
@@ -421,8 +434,14 @@ impl FdOps for Model {
                 tx.borrow_mut().extend(bytes.iter().copied());
                 return Ok(bytes.len() as u64);
             }
+            Object::Listener { .. } => return Err(Errno::NOTCONN),
         };
         let pos = if append && offset.is_none() { data.len() } else { pos };
+        // Files in the model are small; a write past 16 MiB is EFBIG (as a
+        // real file system's size limit would be).
+        if pos.checked_add(bytes.len()).is_none_or(|end| end as u64 > MAX_FILE_SIZE) {
+            return Err(Errno::FBIG);
+        }
         if data.len() < pos + bytes.len() {
             data.resize(pos + bytes.len(), 0);
         }
@@ -441,7 +460,7 @@ impl FdOps for Model {
                 _ => return Err(Errno::SPIPE),
             },
             Object::Shm(d) => d.len() as i64,
-            Object::Socket { .. } => return Err(Errno::SPIPE),
+            Object::Socket { .. } | Object::Listener { .. } => return Err(Errno::SPIPE),
         };
         let base = match whence {
             Whence::CUR => o.offset as i64,
@@ -464,7 +483,7 @@ impl FileOps for Model {
     }
 
     fn file_allocate(&mut self, file: &Handle, offset: u64, len: u64) -> Result<(), Errno> {
-        let end = offset.checked_add(len).filter(|e| *e <= 1 << 24).ok_or(Errno::FBIG)?;
+        let end = offset.checked_add(len).filter(|e| *e <= MAX_FILE_SIZE).ok_or(Errno::FBIG)?;
         let n = self.node_of(file)?;
         match &mut self.nodes[n] {
             Node::File { data } if (data.len() as u64) < end => data.resize(end as usize, 0),
@@ -488,6 +507,16 @@ impl FileOps for Model {
                 mtim: 0,
                 ctim: 0,
             },
+            Object::Listener { .. } => FileStat {
+                dev: 3,
+                ino: 0,
+                filetype: Filetype::SOCKET_STREAM,
+                nlink: 1,
+                size: 0,
+                atim: 0,
+                mtim: 0,
+                ctim: 0,
+            },
             Object::Socket { kind, .. } => {
                 FileStat { dev: 3, ino: 0, filetype: *kind, nlink: 1, size: 0, atim: 0, mtim: 0, ctim: 0 }
             }
@@ -495,7 +524,7 @@ impl FileOps for Model {
     }
 
     fn file_truncate(&mut self, file: &Handle, size: u64) -> Result<(), Errno> {
-        if size > 1 << 24 {
+        if size > MAX_FILE_SIZE {
             return Err(Errno::FBIG);
         }
         let mut o = file.borrow_mut();
@@ -505,7 +534,7 @@ impl FileOps for Model {
                 _ => return Err(Errno::INVAL),
             },
             Object::Shm(d) => d.resize(size as usize, 0),
-            Object::Socket { .. } => return Err(Errno::INVAL),
+            Object::Socket { .. } | Object::Listener { .. } => return Err(Errno::INVAL),
         }
         Ok(())
     }
@@ -896,7 +925,23 @@ impl SockOps for Model {
     fn sock_shutdown(&mut self, sock: &Handle, _: Sdflags) -> Result<(), Errno> {
         match sock.borrow().object {
             Object::Socket { .. } => Ok(()),
+            Object::Listener { .. } => Err(Errno::NOTCONN),
             _ => Err(Errno::NOTSOCK),
         }
+    }
+
+    fn sock_listening(&mut self, sock: &Handle) -> bool {
+        matches!(sock.borrow().object, Object::Listener { .. })
+    }
+
+    /// Takes a pending connection: a fresh stream socket with empty queues.
+    fn sock_accept(&mut self, sock: &Handle, rights: FdRights) -> Result<Fd, Errno> {
+        match &mut sock.borrow_mut().object {
+            Object::Listener { pending } if *pending > 0 => *pending -= 1,
+            Object::Listener { .. } => return Err(Errno::AGAIN),
+            _ => return Err(Errno::INVAL),
+        }
+        let (rx, tx) = (Rc::default(), Rc::default());
+        self.install(Self::new_open(Object::Socket { kind: Filetype::SOCKET_STREAM, rx, tx }), rights)
     }
 }

@@ -184,8 +184,7 @@ const CASES: u32 = 12_000;
 
 #[test]
 fn resolution_never_leaves_the_start_directory() {
-    let mut runner =
-        proptest::test_runner::TestRunner::new(ProptestConfig { cases: CASES, ..ProptestConfig::default() });
+    let mut runner = host_tests::seed::runner("beneath", CASES);
     let (found, escapes, loops, total) = (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
     let bump = |c: &Cell<u32>| c.set(c.get() + 1);
     let strategy = (tree(), any::<usize>(), path(), any::<bool>());

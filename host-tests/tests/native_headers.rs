@@ -24,8 +24,12 @@ fn clang() -> String {
 
 #[test]
 fn linux_errno_table_matches_errno_h() {
-    let mut c = String::from("#include <errno.h>\n#include <stdio.h>\nint main(void) {\n");
+    let mut c =
+        String::from("#include <errno.h>\n#include <signal.h>\n#include <stdio.h>\nint main(void) {\n");
     for (name, _, _) in sys::errno::LINUX {
+        writeln!(c, "    printf(\"%s %d\\n\", \"{name}\", {name});").unwrap();
+    }
+    for (name, _, _) in sys::signal::LINUX.iter() {
         writeln!(c, "    printf(\"%s %d\\n\", \"{name}\", {name});").unwrap();
     }
     c.push_str("    return 0;\n}\n");
@@ -35,20 +39,31 @@ fn linux_errno_table_matches_errno_h() {
     assert!(status.success(), "compiling the errno probe failed");
     let out = Command::new(dir.join("t")).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
+    let expected = sys::errno::LINUX
+        .iter()
+        .map(|&(n, v, _)| (n, v))
+        .chain(sys::signal::LINUX.iter().map(|&(n, v, _)| (n, v)));
     let mut checked = 0;
-    for (line, (name, value, _)) in text.lines().zip(sys::errno::LINUX) {
+    for (line, (name, value)) in text.lines().zip(expected) {
         assert_eq!(line, format!("{name} {value}"), "Linux {name}");
         checked += 1;
     }
-    assert_eq!(checked, sys::errno::LINUX.len());
-    println!("Linux errno: {checked} values match errno.h");
+    assert_eq!(checked, sys::errno::LINUX.len() + sys::signal::LINUX.len());
+    println!(
+        "Linux: {} errno values and {} signal numbers match errno.h and signal.h",
+        sys::errno::LINUX.len(),
+        sys::signal::LINUX.len()
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn freebsd_errno_and_capsicum_match_the_14_and_15_headers() {
-    let mut c = String::from("#include <sys/param.h>\n#include <sys/errno.h>\n#include <sys/capsicum.h>\n");
-    for (name, value, _) in sys::errno::FREEBSD {
+    let mut c = String::from(
+        "#include <sys/param.h>\n#include <sys/errno.h>\n#include <sys/signal.h>\n#include <sys/capsicum.h>\n",
+    );
+    let names = sys::errno::FREEBSD.iter().map(|&(n, v, _)| (n, v));
+    for (name, value) in names.chain(sys::signal::FREEBSD.iter().map(|&(n, v, _)| (n, v))) {
         writeln!(c, "_Static_assert({name} == {value}, \"{name}\");").unwrap();
     }
     for (name, value) in sys::rights::cap::NAMED.iter() {
@@ -88,8 +103,9 @@ fn freebsd_errno_and_capsicum_match_the_14_and_15_headers() {
         }
     }
     println!(
-        "FreeBSD: {} errno values and {} Capsicum rights match the 14.2 and 15.0 headers ({builds} compilations)",
+        "FreeBSD: {} errno values, {} signal numbers and {} Capsicum rights match the 14.2 and 15.0 headers ({builds} compilations)",
         sys::errno::FREEBSD.len(),
+        sys::signal::FREEBSD.len(),
         sys::rights::cap::NAMED.len()
     );
     std::fs::remove_dir_all(dir).unwrap();

@@ -12,7 +12,6 @@ use abi::*;
 use host_tests::harness::{BAD, Harness, Outcome, lookup};
 use host_tests::model::{Node, Object, USER_BASE};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 /// A harness with something to work on: fd 0 the root directory, fd 1 a
 /// regular file, fds 2 and 3 a socket pair, fd 4 shared memory, and a few
@@ -47,7 +46,7 @@ fn register() -> impl Strategy<Value = u64> {
 #[test]
 fn random_registers_never_panic_and_give_defined_errnos() {
     const CALLS: u32 = 120_000;
-    let mut runner = TestRunner::new(Config { cases: CALLS, ..Config::default() });
+    let mut runner = host_tests::seed::runner("registers", CALLS);
     struct State {
         h: Harness,
         n: u32,

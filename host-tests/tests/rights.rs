@@ -242,10 +242,7 @@ impl World {
 
 #[test]
 fn rights_never_grow() {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: SEQUENCES,
-        ..ProptestConfig::default()
-    });
+    let mut runner = host_tests::seed::runner("rights", SEQUENCES);
     let (sequences, ops, violations) = (Cell::new(0u32), Cell::new(0u64), Cell::new(0u32));
     let result = runner.run(&prop::collection::vec(op(), 1..30), |seq| {
         sequences.set(sequences.get() + 1);

@@ -361,3 +361,49 @@ fn readdir_fills_the_buffer_and_cuts_the_last_entry() {
     let [used, _] = h.ok(nr::FILE_READDIR, [0, buf, 64, first.d_next.raw(), 0, 0]);
     assert_eq!(used, 30, "24-byte header + 6-byte name, then the end");
 }
+
+/// cloudabi64's accept extension: `sock_recv` on a listening socket returns
+/// one connection as a received descriptor, with the listener's inheriting
+/// rights, and never leaves a descriptor behind when it fails.
+#[test]
+fn sock_recv_on_a_listening_socket_accepts() {
+    let mut h = world();
+    let inheriting = Rights::FD_READ | Rights::FD_WRITE | Rights::FILE_STAT_FGET;
+    let listener = FdRights { base: Rights::FD_READ | Rights::POLL_FD_READWRITE, inheriting };
+    h.m.install_at(2, Object::Listener { pending: 1 }, listener);
+    let fds = h.put(&[0xff; 8]);
+    let mut ri = RecvIn::ZERO;
+    ri.ri_fds = UserPtr::new(fds);
+    ri.ri_fds_len = 2;
+    let rip = h.put_pod(&ri);
+    let out = h.alloc(64);
+    h.ok(nr::SOCK_RECV, [2, rip, out, 0, 0, 0]);
+    let ro: RecvOut = h.get_pod(out);
+    assert_eq!((ro.ro_datalen, ro.ro_fdslen), (0, 1));
+    let got: [u8; 8] = h.get_pod(fds);
+    let conn = u32::from_le_bytes(got[..4].try_into().unwrap());
+    assert_eq!(&got[4..], &[0xff; 4], "only one descriptor number is written");
+    let st = h.fdstat(conn).expect("the connection is open");
+    assert_eq!(st.fs_filetype, Filetype::SOCKET_STREAM.raw());
+    assert_eq!((st.fs_rights_base, st.fs_rights_inheriting), (inheriting.bits(), inheriting.bits()));
+
+    // No connection pending: EAGAIN. No room for a descriptor: EINVAL.
+    assert_eq!(err(&mut h, nr::SOCK_RECV, [2, rip, out, 0, 0, 0]), Errno::AGAIN);
+    h.m.install_at(2, Object::Listener { pending: 1 }, listener);
+    let mut none = ri;
+    none.ri_fds_len = 0;
+    let nonep = h.put_pod(&none);
+    assert_eq!(err(&mut h, nr::SOCK_RECV, [2, nonep, out, 0, 0, 0]), Errno::INVAL);
+    // The result cannot be stored: EFAULT, and the accepted descriptor is
+    // closed again (the next free number is still the one after `conn`).
+    let open_before = h.m.fds.len();
+    assert_eq!(err(&mut h, nr::SOCK_RECV, [2, rip, BAD, 0, 0, 0]), Errno::FAULT);
+    assert_eq!(h.m.fds.len(), open_before);
+    // Without fd_read on the listener: ENOTCAPABLE.
+    h.m.install_at(
+        2,
+        Object::Listener { pending: 1 },
+        FdRights { base: Rights::POLL_FD_READWRITE, inheriting },
+    );
+    assert_eq!(err(&mut h, nr::SOCK_RECV, [2, rip, out, 0, 0, 0]), Errno::NOTCAPABLE);
+}

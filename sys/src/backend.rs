@@ -466,6 +466,13 @@ pub trait SockOps: Files {
         fds: &mut dyn FdList<Self::File>,
     ) -> Result<u64, Errno>;
     fn sock_shutdown(&mut self, sock: &Self::File, how: Sdflags) -> Result<(), Errno>;
+    /// Whether `sock` is a listening stream socket. Backs cloudabi64's
+    /// accept extension (see [`sock_accept`](Self::sock_accept)).
+    fn sock_listening(&mut self, sock: &Self::File) -> bool;
+    /// Accepts one connection on the listening `sock` and installs it as a
+    /// new descriptor with `rights`. The final ABI has no `accept`; the
+    /// core calls this for a `sock_recv` on a listening socket.
+    fn sock_accept(&mut self, sock: &Self::File, rights: FdRights) -> Result<Fd, Errno>;
 }
 
 /// Everything a backend implements.

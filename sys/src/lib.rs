@@ -14,6 +14,7 @@ mod core;
 pub mod errno;
 pub mod path;
 pub mod rights;
+pub mod signal;
 pub mod user;
 
 pub use crate::core::file_access_mode;

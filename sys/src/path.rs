@@ -45,6 +45,16 @@ impl<'a> Path<'a> {
         Path { with_nul }
     }
 
+    /// A path from host memory (launchers and tests): `bytes` followed by
+    /// exactly one NUL, with the same limits as [`copy_path`].
+    pub fn from_host(with_nul: &'a [u8]) -> Result<Path<'a>, Errno> {
+        match with_nul.split_last() {
+            Some((0, bytes)) if bytes.len() >= PATH_MAX => Err(Errno::NAMETOOLONG),
+            Some((0, bytes)) if !bytes.contains(&0) => Ok(Path::new(with_nul)),
+            _ => Err(Errno::INVAL),
+        }
+    }
+
     /// The path bytes, without the terminator.
     pub fn as_bytes(&self) -> &'a [u8] {
         &self.with_nul[..self.with_nul.len() - 1]
@@ -324,5 +334,23 @@ impl Walk {
         self.pos = 0;
         self.len = total;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_paths_are_checked_like_guest_paths() {
+        assert_eq!(Path::from_host(b"a/b\0").map(|p| p.as_bytes()), Ok(&b"a/b"[..]));
+        assert_eq!(Path::from_host(b"\0").map(|p| p.len()), Ok(0));
+        assert_eq!(Path::from_host(b"a\0b\0"), Err(Errno::INVAL));
+        assert_eq!(Path::from_host(b"ab"), Err(Errno::INVAL));
+        assert_eq!(Path::from_host(b""), Err(Errno::INVAL));
+        let mut long = [b'a'; PATH_MAX + 1];
+        long[PATH_MAX] = 0;
+        assert_eq!(Path::from_host(&long), Err(Errno::NAMETOOLONG));
+        assert!(Path::from_host(&long[1..]).is_ok());
     }
 }
