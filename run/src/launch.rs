@@ -1,0 +1,100 @@
+//! Starting the program: through the Linux backend, or natively on
+//! FreeBSD. Either way this only returns if the program did not start;
+//! once it runs, its exit status (or fatal signal) is cloudabi-run's.
+
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use sys::backend::FdRights;
+
+use crate::exit::Failure;
+#[cfg(not(target_os = "freebsd"))]
+use crate::exit::Status;
+
+/// Command-line choices that reach the backend.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub trace: bool,
+}
+
+/// Runs `exe` (at `path`, for messages) with `argdata` and `fds[i]` as
+/// descriptor `i`, limited to its rights ceiling; returns why it could not.
+pub fn launch(
+    exe: File,
+    path: &Path,
+    argdata: Vec<u8>,
+    fds: Vec<(OwnedFd, FdRights)>,
+    options: &Options,
+) -> Failure {
+    let failure = backend(exe, argdata, fds, options);
+    Failure { message: format!("{}: {}", path.display(), failure.message), ..failure }
+}
+
+#[cfg(target_os = "linux")]
+fn backend(exe: File, argdata: Vec<u8>, fds: Vec<(OwnedFd, FdRights)>, options: &Options) -> Failure {
+    // The backend's options will grow (--sandbox); the update keeps this
+    // compiling when they do.
+    #[allow(clippy::needless_update)]
+    let backend_options = crate::linux::Options { trace: options.trace, ..Default::default() };
+    let Err(error) = crate::linux::launch(exe, argdata, fds, &backend_options);
+    linux_failure(error)
+}
+
+/// The exit status for each way the Linux backend can fail.
+#[cfg(target_os = "linux")]
+pub fn linux_failure(error: crate::linux::LaunchError) -> Failure {
+    use crate::linux::LaunchError;
+    let status = match &error {
+        LaunchError::NotExecutable(_) => Status::NotExecutable,
+        LaunchError::Unsupported(_) => Status::Unavailable,
+        LaunchError::Setup(_) => Status::OsError,
+    };
+    Failure::new(status, error.to_string())
+}
+
+#[cfg(target_os = "freebsd")]
+fn backend(exe: File, argdata: Vec<u8>, fds: Vec<(OwnedFd, FdRights)>, options: &Options) -> Failure {
+    use crate::exit::Status;
+    use crate::native;
+    if options.trace {
+        let warning = "cloudabi-run: warning: --trace needs the Linux backend; use ktrace(1) instead";
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{warning}\n").as_bytes());
+    }
+    if let Err(message) = native::elf::check(&exe) {
+        return Failure::new(Status::NotExecutable, message);
+    }
+    native::exec::exec(exe, &argdata, fds)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+fn backend(_: File, _: Vec<u8>, _: Vec<(OwnedFd, FdRights)>, _: &Options) -> Failure {
+    Failure::new(Status::Unavailable, "no backend runs CloudABI programs on this system")
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use crate::linux::LaunchError;
+
+    #[test]
+    fn backend_errors_map_to_exit_statuses() {
+        let cases = [
+            (LaunchError::NotExecutable("not ELF".into()), Status::NotExecutable),
+            (LaunchError::Unsupported("no".into()), Status::Unavailable),
+            (LaunchError::Setup("mmap".into()), Status::OsError),
+        ];
+        for (error, status) in cases {
+            let message = error.to_string();
+            let failure = linux_failure(error);
+            assert_eq!((failure.status, failure.message), (status, message));
+        }
+    }
+
+    #[test]
+    fn failures_name_the_executable() {
+        let exe = File::open("/dev/null").unwrap();
+        let failure = launch(exe, Path::new("./prog"), Vec::new(), Vec::new(), &Options::default());
+        assert!(failure.message.starts_with("./prog: "), "{}", failure.message);
+    }
+}

@@ -1,0 +1,203 @@
+//! Memory, clocks, randomness, processes, threads and locks.
+//!
+//! Threads, locks, condition variables, `proc_fork` and `proc_exec` are not
+//! implemented by this backend yet and fail with `ENOSYS` (see
+//! `run/syscall-status.txt`).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use abi::*;
+use sys::backend::*;
+
+use super::{Linux, check, last_errno};
+use crate::linux::fdtable::HostFile;
+
+fn prot(p: Mprot) -> i32 {
+    let mut n = libc::PROT_NONE;
+    if p.contains(Mprot::READ) {
+        n |= libc::PROT_READ;
+    }
+    if p.contains(Mprot::WRITE) {
+        n |= libc::PROT_WRITE;
+    }
+    if p.contains(Mprot::EXEC) {
+        n |= libc::PROT_EXEC;
+    }
+    n
+}
+
+impl MemOps for Linux {
+    fn mem_map(
+        &mut self,
+        addr: u64,
+        len: u64,
+        p: Mprot,
+        flags: Mflags,
+        file: Option<&Arc<HostFile>>,
+        off: u64,
+    ) -> Result<u64, Errno> {
+        let mut f = if flags.contains(Mflags::SHARED) { libc::MAP_SHARED } else { libc::MAP_PRIVATE };
+        if flags.contains(Mflags::ANON) {
+            f |= libc::MAP_ANONYMOUS;
+        }
+        if flags.contains(Mflags::FIXED) {
+            f |= libc::MAP_FIXED;
+        }
+        let fd = file.map_or(-1, |h| h.raw());
+        // SAFETY: the guest asks for a mapping in its (shared) address
+        // space; the kernel validates everything else.
+        let r = unsafe {
+            libc::mmap(addr as *mut libc::c_void, len as usize, prot(p), f, fd, off as libc::off_t)
+        };
+        if r == libc::MAP_FAILED { Err(last_errno()) } else { Ok(r as u64) }
+    }
+
+    fn mem_protect(&mut self, addr: u64, len: u64, p: Mprot) -> Result<(), Errno> {
+        // SAFETY: as for mem_map.
+        check(unsafe { libc::mprotect(addr as *mut libc::c_void, len as usize, prot(p)) }).map(|_| ())
+    }
+
+    fn mem_advise(&mut self, addr: u64, len: u64, advice: Advice) -> Result<(), Errno> {
+        let a = match advice {
+            Advice::DONTNEED => libc::MADV_DONTNEED,
+            Advice::RANDOM => libc::MADV_RANDOM,
+            Advice::SEQUENTIAL => libc::MADV_SEQUENTIAL,
+            Advice::WILLNEED => libc::MADV_WILLNEED,
+            _ => libc::MADV_NORMAL,
+        };
+        // SAFETY: advisory call on guest memory.
+        check(unsafe { libc::madvise(addr as *mut libc::c_void, len as usize, a) }).map(|_| ())
+    }
+
+    fn mem_sync(&mut self, addr: u64, len: u64, flags: Msflags) -> Result<(), Errno> {
+        let mut f = if flags.contains(Msflags::SYNC) { libc::MS_SYNC } else { libc::MS_ASYNC };
+        if flags.contains(Msflags::INVALIDATE) {
+            f |= libc::MS_INVALIDATE;
+        }
+        // SAFETY: msync on guest memory.
+        check(unsafe { libc::msync(addr as *mut libc::c_void, len as usize, f) }).map(|_| ())
+    }
+
+    fn mem_unmap(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
+        // SAFETY: the guest unmaps memory in its (shared) address space.
+        check(unsafe { libc::munmap(addr as *mut libc::c_void, len as usize) }).map(|_| ())
+    }
+}
+
+pub fn clock(id: Clockid) -> libc::clockid_t {
+    match id {
+        Clockid::MONOTONIC => libc::CLOCK_MONOTONIC,
+        Clockid::PROCESS_CPUTIME_ID => libc::CLOCK_PROCESS_CPUTIME_ID,
+        Clockid::THREAD_CPUTIME_ID => libc::CLOCK_THREAD_CPUTIME_ID,
+        _ => libc::CLOCK_REALTIME,
+    }
+}
+
+/// A `timespec` in nanoseconds; `EOVERFLOW` if it does not fit the ABI
+/// (as FreeBSD's CloudABI reports for clocks).
+fn clock_ns(ts: &libc::timespec) -> Result<u64, Errno> {
+    if ts.tv_sec < 0 {
+        return Err(Errno::OVERFLOW);
+    }
+    (ts.tv_sec as u64)
+        .checked_mul(1_000_000_000)
+        .and_then(|s| s.checked_add(ts.tv_nsec as u64))
+        .ok_or(Errno::OVERFLOW)
+}
+
+pub fn now(id: Clockid) -> Result<u64, Errno> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime fills `ts`.
+    check(unsafe { libc::clock_gettime(clock(id), &mut ts) })?;
+    clock_ns(&ts)
+}
+
+impl ClockOps for Linux {
+    fn clock_res(&mut self, id: Clockid) -> Result<u64, Errno> {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_getres fills `ts`.
+        check(unsafe { libc::clock_getres(clock(id), &mut ts) })?;
+        clock_ns(&ts)
+    }
+
+    fn clock_time(&mut self, id: Clockid, _precision: u64) -> Result<u64, Errno> {
+        now(id)
+    }
+
+    fn random_fill(&mut self, buf: UserRange<u8>) -> Result<(), Errno> {
+        let (mut at, mut left) = (buf.ptr.addr(), buf.len);
+        while left > 0 {
+            // SAFETY: getrandom writes into guest memory (EFAULT if bad).
+            let n = unsafe { libc::getrandom(at as *mut libc::c_void, left as usize, 0) };
+            if n < 0 {
+                match last_errno() {
+                    Errno::INTR => continue,
+                    e => return Err(e),
+                }
+            }
+            at += n as u64;
+            left -= n as u64;
+        }
+        Ok(())
+    }
+}
+
+impl ProcOps for Linux {
+    fn proc_exec(
+        &mut self,
+        _: &Arc<HostFile>,
+        _: UserRange<u8>,
+        _: &mut dyn FdList<Arc<HostFile>>,
+    ) -> Result<Infallible, Errno> {
+        Err(Errno::NOSYS)
+    }
+
+    fn proc_exit(&mut self, code: u32) -> ! {
+        // SAFETY: ends the whole process (every thread) with `code`.
+        unsafe { libc::_exit(code as i32) }
+    }
+
+    fn proc_fork(&mut self, _: FdRights) -> Result<(Fd, Tid), Errno> {
+        Err(Errno::NOSYS)
+    }
+
+    fn proc_raise(&mut self, sig: Signal) -> Result<(), Errno> {
+        let native = sys::signal::to_native(&sys::signal::LINUX, sig);
+        // SAFETY: sends a signal to this process, as FreeBSD's CloudABI
+        // does; dispositions are the defaults CloudABI processes have.
+        check(unsafe { libc::kill(libc::getpid(), native) }).map(|_| ())
+    }
+}
+
+impl ThreadOps for Linux {
+    fn thread_create(&mut self, _: ThreadAttr) -> Result<Tid, Errno> {
+        Err(Errno::NOSYS)
+    }
+
+    fn thread_exit(&mut self, _: UserPtr<Lock>, _: Scope) -> ! {
+        // Without thread_create the caller is the only thread: like the
+        // last thread exiting on FreeBSD, the process exits with status 0.
+        // SAFETY: ends the process.
+        unsafe { libc::_exit(0) }
+    }
+
+    fn thread_yield(&mut self) -> Result<(), Errno> {
+        // SAFETY: sched_yield has no arguments.
+        check(unsafe { libc::sched_yield() }).map(|_| ())
+    }
+}
+
+impl SyncOps for Linux {
+    fn lock_unlock(&mut self, _: UserPtr<Lock>, _: Scope) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+
+    fn condvar_signal(&mut self, _: UserPtr<Condvar>, _: Scope, _: u32) -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+
+    fn poll_block(&mut self, _: Block, _: Option<Deadline>) -> Result<Blocked, Errno> {
+        Err(Errno::NOSYS)
+    }
+}

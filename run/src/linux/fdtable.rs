@@ -1,0 +1,177 @@
+//! The guest's descriptor table.
+//!
+//! CloudABI descriptor numbers are this table's indexes; each slot holds a
+//! shared reference to a host file and the rights of that descriptor. The
+//! host descriptor numbers are never visible to the guest. `fd_dup` shares
+//! the host file (one open file description, like a kernel `dup`); the host
+//! descriptor closes when the last slot referring to it goes.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, OnceLock};
+
+use abi::{Errno, Fd, Filetype};
+use sys::backend::{FdInfo, FdRights};
+
+use super::backend::classify;
+
+/// Most descriptors a guest may hold (and the table never grows beyond).
+pub const MAX_FDS: usize = 65536;
+
+/// An open host file as the guest sees it.
+#[derive(Debug)]
+pub struct HostFile {
+    pub fd: OwnedFd,
+    /// Its CloudABI type and whether it is a listening socket, decided the
+    /// first time anyone asks: `file_open` does not know what it opened,
+    /// and an `fstat` for a descriptor that is only closed again would
+    /// cost as much as the open itself.
+    kind: OnceLock<Kind>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    filetype: Filetype,
+    /// A listening stream socket (accept extension). Guests cannot call
+    /// `listen`, so this never changes once the file is in the table.
+    listening: bool,
+}
+
+impl HostFile {
+    /// A file whose type is known.
+    pub fn new(fd: OwnedFd, filetype: Filetype) -> HostFile {
+        let file = HostFile { fd, kind: OnceLock::new() };
+        let _ = file.kind.set(Kind::of(file.raw(), filetype));
+        file
+    }
+
+    /// A file whose type is found out when first needed.
+    pub fn unclassified(fd: OwnedFd) -> HostFile {
+        HostFile { fd, kind: OnceLock::new() }
+    }
+
+    fn kind(&self) -> Kind {
+        *self.kind.get_or_init(|| Kind::of(self.raw(), classify(self.raw())))
+    }
+
+    pub fn filetype(&self) -> Filetype {
+        self.kind().filetype
+    }
+
+    pub fn listening(&self) -> bool {
+        self.kind().listening
+    }
+
+    pub fn raw(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl Kind {
+    fn of(fd: RawFd, filetype: Filetype) -> Kind {
+        Kind { filetype, listening: filetype == Filetype::SOCKET_STREAM && is_listening(fd) }
+    }
+}
+
+fn is_listening(fd: RawFd) -> bool {
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: SO_ACCEPTCONN writes one int.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    r == 0 && v != 0
+}
+
+#[derive(Debug, Clone)]
+pub struct Slot {
+    pub file: Arc<HostFile>,
+    pub rights: FdRights,
+}
+
+#[derive(Debug, Default)]
+pub struct FdTable {
+    slots: Vec<Option<Slot>>,
+}
+
+impl FdTable {
+    pub fn get(&self, fd: Fd) -> Result<(Arc<HostFile>, FdInfo), Errno> {
+        let slot = self.slots.get(fd.raw() as usize).and_then(Option::as_ref).ok_or(Errno::BADF)?;
+        // The stored rights are what was granted; the type limits them.
+        let filetype = slot.file.filetype();
+        Ok((slot.file.clone(), FdInfo { filetype, rights: sys::rights::for_new_fd(filetype, slot.rights) }))
+    }
+
+    /// Installs at the lowest free number.
+    pub fn insert(&mut self, slot: Slot) -> Result<Fd, Errno> {
+        if let Some(i) = self.slots.iter().position(Option::is_none) {
+            self.slots[i] = Some(slot);
+            return Ok(Fd::new(i as u32));
+        }
+        if self.slots.len() >= MAX_FDS {
+            return Err(Errno::MFILE);
+        }
+        self.slots.push(Some(slot));
+        Ok(Fd::new(self.slots.len() as u32 - 1))
+    }
+
+    /// Installs at `fd` exactly (used to build the initial table).
+    pub fn insert_at(&mut self, fd: u32, slot: Slot) -> Result<(), Errno> {
+        let i = fd as usize;
+        if i >= MAX_FDS {
+            return Err(Errno::MFILE);
+        }
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        self.slots[i] = Some(slot);
+        Ok(())
+    }
+
+    /// Replaces an open descriptor; `EBADF` if `fd` is not open.
+    pub fn replace(&mut self, fd: Fd, slot: Slot) -> Result<Option<Slot>, Errno> {
+        let s = self.slots.get_mut(fd.raw() as usize).filter(|s| s.is_some()).ok_or(Errno::BADF)?;
+        Ok(s.replace(slot))
+    }
+
+    pub fn remove(&mut self, fd: Fd) -> Result<Slot, Errno> {
+        self.slots.get_mut(fd.raw() as usize).and_then(Option::take).ok_or(Errno::BADF)
+    }
+
+    pub fn set_rights(&mut self, fd: Fd, rights: FdRights) -> Result<(), Errno> {
+        let s = self.slots.get_mut(fd.raw() as usize).and_then(Option::as_mut).ok_or(Errno::BADF)?;
+        s.rights = rights;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> Arc<HostFile> {
+        let fd = std::fs::File::open("/dev/null").unwrap().into();
+        Arc::new(HostFile::new(fd, Filetype::CHARACTER_DEVICE))
+    }
+
+    #[test]
+    fn lowest_free_numbers_and_replacement() {
+        let mut t = FdTable::default();
+        let r = FdRights::NONE;
+        assert_eq!(t.insert(Slot { file: file(), rights: r }), Ok(Fd::new(0)));
+        assert_eq!(t.insert(Slot { file: file(), rights: r }), Ok(Fd::new(1)));
+        t.remove(Fd::new(0)).unwrap();
+        assert_eq!(t.insert(Slot { file: file(), rights: r }), Ok(Fd::new(0)));
+        assert_eq!(t.remove(Fd::new(7)).err(), Some(Errno::BADF));
+        assert_eq!(t.replace(Fd::new(5), Slot { file: file(), rights: r }).err(), Some(Errno::BADF));
+        assert!(t.replace(Fd::new(1), Slot { file: file(), rights: r }).unwrap().is_some());
+        t.insert_at(9, Slot { file: file(), rights: r }).unwrap();
+        assert!(t.get(Fd::new(9)).is_ok());
+        assert_eq!(t.get(Fd::new(8)).err(), Some(Errno::BADF));
+    }
+}

@@ -1,0 +1,134 @@
+//! The Linux backend: runs a CloudABI executable inside this process,
+//! through the `sys` syscall core.
+//!
+//! `launch` checks and loads the executable, maps the vDSO (whose trap is a
+//! call into `arch::cloudabi_linux_entry`), builds the stack, auxiliary
+//! vector and TCB exactly as the FreeBSD module would, sets up the
+//! descriptor table and jumps to the program. Each syscall then arrives in
+//! [`cloudabi_linux_dispatch`] with the host's `%fs` switched back in, and
+//! goes through `sys::dispatch` to [`backend::Linux`].
+
+mod arch;
+mod backend;
+mod elf;
+mod fault;
+mod fdtable;
+mod hostvdso;
+mod image;
+mod loader;
+mod thread;
+mod vdso;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::OwnedFd;
+
+use sys::backend::FdRights;
+
+/// How to run the program.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Print one line per syscall to standard error.
+    pub trace: bool,
+}
+
+/// Why a program could not be started.
+#[derive(Debug)]
+pub enum LaunchError {
+    /// The file is not a CloudABI executable this backend can run (the
+    /// message says what is wrong with it).
+    NotExecutable(String),
+    /// This backend cannot run here (wrong architecture or kernel).
+    Unsupported(String),
+    /// Setting up the process failed.
+    Setup(String),
+}
+
+impl fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LaunchError::NotExecutable(m) | LaunchError::Unsupported(m) | LaunchError::Setup(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+impl std::error::Error for LaunchError {}
+
+/// The thread id of the initial thread (the lock protocol reserves 0 and
+/// 1; ids must fit in 30 bits).
+const MAIN_TID: u32 = 2;
+
+/// Runs `exe` with argument data `argdata`; `fds[i]` becomes the program's
+/// descriptor `i`, with the maximum rights for its type limited to the
+/// ceiling given with it. Returns only if the program could not be started: once
+/// it runs, its `proc_exit` ends this process with its exit code, and a
+/// fatal signal kills this process with that signal.
+pub fn launch(
+    mut exe: File,
+    argdata: Vec<u8>,
+    fds: Vec<(OwnedFd, FdRights)>,
+    opts: &Options,
+) -> Result<Infallible, LaunchError> {
+    if !cfg!(target_arch = "x86_64") {
+        return Err(LaunchError::Unsupported(
+            "the Linux backend runs x86-64 programs on x86-64 hosts only".into(),
+        ));
+    }
+    let mut data = Vec::new();
+    exe.read_to_end(&mut data).map_err(|e| LaunchError::Setup(format!("reading the executable: {e}")))?;
+    let img = elf::parse(&data).map_err(|e| LaunchError::NotExecutable(e.0))?;
+    elf::check_executable(&img, elf::EM_X86_64).map_err(|e| LaunchError::NotExecutable(e.0))?;
+    let loaded = loader::load(&img).map_err(LaunchError::Setup)?;
+    drop(data);
+
+    fault::install();
+    fault::alt_stack().map_err(|e| LaunchError::Setup(format!("signal stack: {e}")))?;
+    let ctx = thread::attach(MAIN_TID).map_err(|e| LaunchError::Setup(format!("thread context: {e}")))?;
+    let vdso = vdso::map(thread::syscall_entry()).map_err(LaunchError::Setup)?;
+    enable_clock_fast_path(opts);
+    let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let facts = image::Facts { ncpus, tid: MAIN_TID, vdso, tcb_parent: ctx.self_addr };
+    let start = image::build(&argdata, &loaded, &facts).map_err(LaunchError::Setup)?;
+    backend::init(fds).map_err(LaunchError::Setup)?;
+    fault::reset_signals();
+    // SAFETY: the image is loaded, the stack and TLS slot are laid out per
+    // the CloudABI convention and this thread's context is attached.
+    let value = unsafe { thread::run_guest(loaded.entry, start.rsp, start.auxv, 0, start.fs) };
+    // The initial thread only leaves the guest through proc_exit or
+    // thread_exit, which end the process; getting here is a backend bug.
+    Err(LaunchError::Setup(format!("the program's initial thread returned ({value})")))
+}
+
+/// Lets the entry code answer `clock_time_get` through Linux's vDSO
+/// without switching `%fs` (see `arch.rs`), unless every call must reach
+/// the dispatcher (`--trace`) or `CLOUDABI_RUN_NO_FAST_CLOCK` is set
+/// (tests of the normal path, benchmarks).
+fn enable_clock_fast_path(opts: &Options) {
+    if opts.trace || std::env::var_os("CLOUDABI_RUN_NO_FAST_CLOCK").is_some() {
+        return;
+    }
+    if let Some(f) = hostvdso::symbol("__vdso_clock_gettime") {
+        arch::cloudabi_linux_vdso_clock_gettime.store(f, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Called by the syscall entry code on the host stack with the host's
+/// `%fs`: runs syscall `nr`, stores the result registers in `out` and
+/// returns 0, or returns the errno.
+#[unsafe(no_mangle)]
+extern "C" fn cloudabi_linux_dispatch(nr: u64, args: *const [u64; 6], out: *mut [u64; 2]) -> u64 {
+    // SAFETY: the entry code passes pointers into its own stack frame.
+    let (args, out) = unsafe { (&*args, &mut *out) };
+    let mut b = backend::Linux::new();
+    match sys::dispatch(&mut b, nr, args) {
+        Ok(r) => {
+            *out = r;
+            0
+        }
+        Err(e) => u64::from(e.raw()),
+    }
+}

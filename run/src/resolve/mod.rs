@@ -1,0 +1,212 @@
+//! Turns the configuration tree into the program's argdata, opening a
+//! descriptor for each CloudABI tag:
+//!
+//! | tag | value | descriptor |
+//! |---|---|---|
+//! | `!fd` | `N`, `stdin`, `stdout`, `stderr` | cloudabi-run's own descriptor N |
+//! | `!file` | `{path: P, mode: M}` | P opened with mode M (default `read`) |
+//! | `!socket` | `{bind: A, type: T}` | a socket bound to A (T `stream`, listening, or `dgram`) |
+//! | `!executable` | nothing | the executable being run |
+//!
+//! Everything else follows the YAML core schema (see [`crate::scalar`]).
+//! Opening is left to an [`Opener`], so that this module can be tested
+//! (and fuzzed) without touching the file system.
+
+mod attrs;
+mod fdlist;
+mod spec;
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::os::fd::{AsFd, OwnedFd, RawFd};
+
+use sys::backend::FdRights;
+
+use crate::argdata::{self, Value};
+use crate::config::{Body, ConfigError, NodeId, Pos, Tag, Tree};
+use crate::{rights, scalar};
+
+pub use attrs::Attrs;
+pub use fdlist::{Descriptor, FdKey, FdList};
+pub use spec::{BindAddr, FD_EXPECTS, FileMode, FileSpec, SocketKind, SocketSpec, parse_bind, parse_fd};
+
+/// Opens what the tags ask for. Errors are messages; the resolver adds
+/// the tag's position.
+pub trait Opener {
+    /// A duplicate of cloudabi-run's descriptor `fd`, or an error if it is
+    /// not open.
+    fn inherited(&mut self, fd: RawFd) -> Result<OwnedFd, String>;
+    fn file(&mut self, spec: &FileSpec) -> Result<OwnedFd, String>;
+    fn socket(&mut self, spec: &SocketSpec) -> Result<OwnedFd, String>;
+    /// A descriptor of the executable being run.
+    fn executable(&mut self) -> Result<OwnedFd, String>;
+}
+
+/// The program's argument data and descriptors.
+#[derive(Debug)]
+pub struct Resolved {
+    pub value: Value,
+    pub fds: FdList,
+}
+
+pub fn resolve(tree: &Tree, opener: &mut dyn Opener) -> Result<Resolved, ConfigError> {
+    let mut resolver = Resolver { tree, opener, fds: FdList::default() };
+    let value = resolver.value(tree.root())?;
+    Ok(Resolved { value, fds: resolver.fds })
+}
+
+/// What [`Resolver::open`] produces.
+type Opened = (Result<OwnedFd, String>, String, Option<FdRights>);
+
+struct Resolver<'a> {
+    tree: &'a Tree,
+    opener: &'a mut dyn Opener,
+    fds: FdList,
+}
+
+impl Resolver<'_> {
+    fn value(&mut self, id: NodeId) -> Result<Value, ConfigError> {
+        let node = self.tree.node(id);
+        let at = |message: String| ConfigError::new(node.pos, message);
+        match (&node.tag, &node.body) {
+            (Some(Tag::Cloudabi(name)), _) => self.descriptor(id, name),
+            (Some(Tag::Other(tag)), _) => Err(at(format!("unknown tag `{tag}`"))),
+            (Some(Tag::Core(name)), Body::Scalar { text, .. }) => scalar::core(name, text).map_err(at),
+            (Some(Tag::NonSpecific), Body::Scalar { text, .. }) => scalar::string(text).map_err(at),
+            (None, Body::Scalar { text, plain: true }) => scalar::plain(text).map_err(at),
+            (None, Body::Scalar { text, plain: false }) => scalar::string(text).map_err(at),
+            (Some(Tag::Core(name)), Body::Seq(_)) if name != "seq" => Err(at(not_for(name, "a sequence"))),
+            (Some(Tag::Core(name)), Body::Map(_)) if name != "map" => Err(at(not_for(name, "a mapping"))),
+            (_, Body::Seq(items)) => {
+                items.iter().map(|&item| self.value(item)).collect::<Result<_, _>>().map(Value::Seq)
+            }
+            (_, Body::Map(pairs)) => self.map(pairs),
+        }
+    }
+
+    fn map(&mut self, pairs: &[(NodeId, NodeId)]) -> Result<Value, ConfigError> {
+        // Keys are compared by their encoding, which is canonical.
+        let mut seen: HashMap<Vec<u8>, Pos> = HashMap::new();
+        let mut out = Vec::with_capacity(pairs.len());
+        for &(key_id, value_id) in pairs {
+            let key = self.value(key_id)?;
+            let pos = self.tree.node(key_id).pos;
+            match seen.entry(argdata::encode(&key)) {
+                Entry::Occupied(first) => {
+                    let (l, c) = (first.get().line, first.get().column);
+                    let shown = self.label(key_id, &key);
+                    let message = format!("duplicate key {shown} (first at line {l}, column {c})");
+                    return Err(ConfigError::new(pos, message));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(pos);
+                }
+            }
+            out.push((key, self.value(value_id)?));
+        }
+        Ok(Value::Map(out))
+    }
+
+    /// A key as the user wrote it, if it is a scalar.
+    fn label(&self, id: NodeId, value: &Value) -> String {
+        match &self.tree.node(id).body {
+            Body::Scalar { text, .. } => format!("`{text}`"),
+            _ => argdata::render(value),
+        }
+    }
+
+    fn descriptor(&mut self, id: NodeId, name: &str) -> Result<Value, ConfigError> {
+        let node = self.tree.node(id);
+        let at = |message: String| ConfigError::new(node.pos, message);
+        let key = match name {
+            "fd" => {
+                let text =
+                    self.scalar_text(id).ok_or_else(|| at(format!("{FD_EXPECTS}, not a collection")))?;
+                FdKey::Inherited(parse_fd(text).map_err(at)?)
+            }
+            "executable" if self.scalar_text(id) == Some("") => FdKey::Executable,
+            "executable" => return Err(at("`!executable` takes no value".into())),
+            "file" | "socket" => FdKey::Node(id),
+            _ => return Err(at(format!("unknown tag `!{name}`"))),
+        };
+        if let Some(index) = self.fds.find(key) {
+            return Ok(Value::Fd(index));
+        }
+        let (fd, description, ceiling) = self.open(id, key, name)?;
+        let fd = fd.map_err(at)?;
+        // The rights of one of cloudabi-run's own descriptors follow its
+        // access mode; everything else's follow the configuration.
+        let ceiling = ceiling.unwrap_or_else(|| rights::for_inherited(fd.as_fd()));
+        let index = self.fds.add(key, fd, description, ceiling).map_err(at)?;
+        Ok(Value::Fd(index))
+    }
+
+    /// Opens the descriptor for `key`: the result of opening, a
+    /// description for `--dump-argdata` and the rights ceiling the
+    /// configuration implies (`None`: decided by the descriptor). Errors in
+    /// the tag's attributes come first, before anything is opened.
+    fn open(&mut self, id: NodeId, key: FdKey, name: &str) -> Result<Opened, ConfigError> {
+        Ok(match key {
+            FdKey::Inherited(fd) => (self.opener.inherited(fd), format!("!fd {fd}"), None),
+            FdKey::Executable => {
+                (self.opener.executable(), "!executable".into(), Some(rights::for_executable()))
+            }
+            FdKey::Node(_) if name == "file" => {
+                let spec = file_spec(self.tree, id)?;
+                (self.opener.file(&spec), spec.to_string(), Some(rights::for_file(spec.mode)))
+            }
+            FdKey::Node(_) => {
+                let spec = socket_spec(self.tree, id)?;
+                (self.opener.socket(&spec), spec.to_string(), Some(rights::for_socket(spec.kind)))
+            }
+        })
+    }
+
+    /// The text of a scalar node; `None` for a collection.
+    fn scalar_text(&self, id: NodeId) -> Option<&str> {
+        match &self.tree.node(id).body {
+            Body::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+}
+
+fn not_for(tag: &str, what: &str) -> String {
+    format!("`!!{tag}` does not apply to {what}")
+}
+
+fn file_spec(tree: &Tree, id: NodeId) -> Result<FileSpec, ConfigError> {
+    let attrs = Attrs::read(tree, id, "!file", &["path", "mode"], "{path: ..., mode: read}")?;
+    let (path, path_pos) = attrs.require("path")?;
+    if path.is_empty() {
+        return Err(ConfigError::new(path_pos, "`path` in `!file` must not be empty"));
+    }
+    let mode = match attrs.get("mode") {
+        None => FileMode::Read,
+        Some((text, pos)) => FileMode::parse(text).ok_or_else(|| {
+            let expected = FileMode::NAMES.join(", ");
+            ConfigError::new(pos, format!("unknown mode `{text}` in `!file` (expected one of {expected})"))
+        })?,
+    };
+    Ok(FileSpec { path: path.to_owned(), mode })
+}
+
+fn socket_spec(tree: &Tree, id: NodeId) -> Result<SocketSpec, ConfigError> {
+    let attrs =
+        Attrs::read(tree, id, "!socket", &["bind", "type"], "{bind: \"127.0.0.1:8080\", type: stream}")?;
+    let (text, pos) = attrs.require("bind")?;
+    let bind = parse_bind(text).map_err(|m| ConfigError::new(pos, m))?;
+    let kind = match attrs.get("type") {
+        None => SocketKind::Stream,
+        Some((text, pos)) => SocketKind::parse(text).ok_or_else(|| {
+            ConfigError::new(
+                pos,
+                format!("unknown socket type `{text}` in `!socket` (expected stream or dgram)"),
+            )
+        })?,
+    };
+    Ok(SocketSpec { text: text.to_owned(), bind, kind })
+}
+
+#[cfg(test)]
+mod tests;

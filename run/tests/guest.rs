@@ -1,0 +1,250 @@
+//! The guest test programs (`guest/tests`, built by `scripts/build-guest`
+//! into `target/guest/x86_64/tests`), each run through the real
+//! `cloudabi-run` binary with its spec (`guest/tests/README.md`):
+//!
+//! - the exit status must be the spec's `#% exit: N` or death by its
+//!   `#% signal: NAME`, within `#% timeout: S` (default 30);
+//! - every line of standard output must be `ok <name>`, and there must be
+//!   at least one;
+//! - nothing named `cloudabi64-escape-*` may appear outside the scratch
+//!   directory (the programs use that name for every escape attempt);
+//! - a spec with `#% requires: SYSCALL...` is skipped, with the reason
+//!   printed, while `run/syscall-status.txt` lists one of them as `enosys`.
+//!
+//! Every program also runs with the fallbacks forced (no `openat2`, no
+//! FSGSBASE, no `clock_time_get` fast path), so both paths of the backend
+//! are exercised.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cloudabi-run");
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The directives of one spec.
+#[derive(Debug, Default)]
+struct Spec {
+    exit: Option<i32>,
+    signal: Option<i32>,
+    timeout: u64,
+    requires: Vec<String>,
+}
+
+fn signal_number(name: &str) -> Option<i32> {
+    Some(match name {
+        "SIGABRT" => libc::SIGABRT,
+        "SIGBUS" => libc::SIGBUS,
+        "SIGFPE" => libc::SIGFPE,
+        "SIGILL" => libc::SIGILL,
+        "SIGKILL" => libc::SIGKILL,
+        "SIGPIPE" => libc::SIGPIPE,
+        "SIGSEGV" => libc::SIGSEGV,
+        "SIGSYS" => libc::SIGSYS,
+        "SIGTERM" => libc::SIGTERM,
+        "SIGUSR1" => libc::SIGUSR1,
+        "SIGUSR2" => libc::SIGUSR2,
+        _ => return None,
+    })
+}
+
+fn parse_spec(path: &Path, text: &str) -> Spec {
+    let mut spec = Spec { timeout: 30, ..Spec::default() };
+    for line in text.lines().filter_map(|l| l.strip_prefix("#% ")) {
+        let (key, value) =
+            line.split_once(':').unwrap_or_else(|| panic!("{}: bad directive {line:?}", path.display()));
+        let value = value.trim();
+        match key {
+            "exit" => spec.exit = Some(value.parse().expect("exit status")),
+            "signal" => {
+                spec.signal = Some(signal_number(value).unwrap_or_else(|| panic!("unknown signal {value}")))
+            }
+            "timeout" => spec.timeout = value.parse().expect("timeout"),
+            "requires" => spec.requires = value.split_whitespace().map(String::from).collect(),
+            _ => panic!("{}: unknown directive {key}", path.display()),
+        }
+    }
+    assert!(
+        spec.exit.is_some() != spec.signal.is_some(),
+        "{}: exactly one of exit and signal",
+        path.display()
+    );
+    spec
+}
+
+/// `run/syscall-status.txt`: syscall name to status.
+fn linux_status() -> BTreeMap<String, String> {
+    let text = fs::read_to_string(root().join("run/syscall-status.txt")).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next().unwrap().to_string(), w.next().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// Files named like an escape attempt directly in `dir`.
+fn escapes_in(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("cloudabi64-escape"))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+enum Verdict {
+    Pass,
+    Fail(String),
+}
+
+/// Runs `program` with `config` (placeholders already replaced) in `cwd`.
+fn run_one(program: &Path, config: &str, spec: &Spec, cwd: &Path, env: &[(&str, &str)]) -> Verdict {
+    let mut child = Command::new(BIN)
+        .arg(program)
+        .current_dir(cwd)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cloudabi-run");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), config.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    let deadline = Instant::now() + Duration::from_secs(spec.timeout);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Verdict::Fail(format!("no exit within {} s", spec.timeout));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    // Every line is `ok <name>`; anything else (FAIL, noise) is a failure.
+    let fails: Vec<&str> = out.lines().filter(|l| !l.starts_with("ok ")).collect();
+    let oks = out.lines().count() - fails.len();
+    let expected = match (spec.exit, spec.signal) {
+        (Some(code), _) => status.code() == Some(code),
+        (_, Some(sig)) => status.signal() == Some(sig) || status.code() == Some(128 + sig),
+        _ => unreachable!(),
+    };
+    if !expected || !fails.is_empty() || oks == 0 {
+        let mut why =
+            format!("status {status:?} (expected {:?} / signal {:?}), {oks} ok", spec.exit, spec.signal);
+        for f in fails.iter().take(10) {
+            why.push_str(&format!("\n      {f}"));
+        }
+        for l in err.lines().take(5) {
+            why.push_str(&format!("\n      stderr: {l}"));
+        }
+        return Verdict::Fail(why);
+    }
+    Verdict::Pass
+}
+
+#[test]
+fn guest_tests_pass_under_cloudabi_run() {
+    let dir = root().join("target/guest/x86_64/tests");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: build the guest programs first (scripts/build-guest; scripts/test does)",
+        dir.display()
+    );
+    let status = linux_status();
+    let mut specs: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    assert!(!specs.is_empty(), "no guest tests in {}", dir.display());
+    let variants: [(&str, &[(&str, &str)]); 2] = [
+        ("", &[]),
+        (
+            " (fallbacks)",
+            &[
+                ("CLOUDABI_RUN_NO_OPENAT2", "1"),
+                ("CLOUDABI_RUN_NO_FSGSBASE", "1"),
+                ("CLOUDABI_RUN_NO_FAST_CLOCK", "1"),
+            ],
+        ),
+    ];
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    for yaml in &specs {
+        let name = yaml.file_stem().unwrap().to_string_lossy().to_string();
+        let text = fs::read_to_string(yaml).unwrap();
+        let spec = parse_spec(yaml, &text);
+        let missing: Vec<&str> = spec
+            .requires
+            .iter()
+            .filter(|s| status.get(*s).is_none_or(|st| st == "enosys"))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            println!("SKIP {name}: needs {} (ENOSYS in run/syscall-status.txt)", missing.join(", "));
+            skipped += 1;
+            continue;
+        }
+        for (suffix, env) in variants {
+            // The scratch directory sits alone in a parent directory, so
+            // anything a `..` escape creates lands there and is seen.
+            let parent = tempdir(&name);
+            let scratch = parent.join("scratch");
+            fs::create_dir(&scratch).unwrap();
+            let config = text.replace("@TMPDIR@", scratch.to_str().unwrap());
+            let mut verdict = run_one(&dir.join(&name), &config, &spec, &parent, env);
+            let leaked: Vec<PathBuf> = [parent.as_path(), Path::new("/tmp"), Path::new("/")]
+                .iter()
+                .flat_map(|d| escapes_in(d))
+                .collect();
+            if !leaked.is_empty() {
+                verdict = Verdict::Fail(format!("escaped the scratch directory: {leaked:?}"));
+                for p in &leaked {
+                    let _ = fs::remove_file(p).or_else(|_| fs::remove_dir_all(p));
+                }
+            }
+            let _ = fs::remove_dir_all(&parent);
+            match verdict {
+                Verdict::Pass => {
+                    println!("ok   {name}{suffix}");
+                    passed += 1;
+                }
+                Verdict::Fail(why) => {
+                    println!("FAIL {name}{suffix}: {why}");
+                    failed += 1;
+                }
+            }
+        }
+    }
+    let _ = fs::remove_dir_all(scratch_base());
+    println!("guest tests: {passed} passed, {failed} failed, {skipped} skipped");
+    assert_eq!(failed, 0, "{failed} guest test runs failed (see above)");
+}
+
+fn scratch_base() -> PathBuf {
+    std::env::temp_dir().join(format!("cloudabi-guest-{}", std::process::id()))
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = scratch_base().join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
