@@ -91,6 +91,9 @@ pub struct Model {
     next_map: u64,
 }
 
+/// The thread id of the model's only thread.
+pub const MODEL_TID: u32 = 2;
+
 /// Where the model's first user region starts.
 pub const USER_BASE: u64 = 0x10_0000;
 
@@ -831,7 +834,7 @@ impl ThreadOps for Model {
         Err(Errno::NOSYS)
     }
 
-    fn thread_exit(&mut self, _: UserPtr<Lock>, _: Scope) -> ! {
+    fn thread_exit(&mut self) -> ! {
         std::panic::panic_any(Exited(0))
     }
 
@@ -840,25 +843,43 @@ impl ThreadOps for Model {
     }
 }
 
-impl SyncOps for Model {
-    fn lock_unlock(&mut self, lock: UserPtr<Lock>, _: Scope) -> Result<(), Errno> {
-        let mut w = [0u8; 4];
-        self.copy_in(lock.addr(), &mut w)?;
-        Err(Errno::NOSYS)
+/// The model runs one thread: a futex wait either sees a changed word,
+/// times out at once, or could only be ended by another thread, which is
+/// reported as `EDEADLK` instead of hanging.
+impl FutexOps for Model {
+    fn current_tid(&mut self) -> Tid {
+        Tid::new(MODEL_TID)
     }
 
-    fn condvar_signal(&mut self, cv: UserPtr<Condvar>, _: Scope, _: u32) -> Result<(), Errno> {
+    fn futex_cas(&mut self, addr: u64, old: u32, new: u32) -> Result<u32, Errno> {
         let mut w = [0u8; 4];
-        self.copy_in(cv.addr(), &mut w)?;
-        Err(Errno::NOSYS)
+        self.copy_in(addr, &mut w)?;
+        let seen = u32::from_le_bytes(w);
+        if seen == old {
+            self.copy_out(addr, &new.to_le_bytes())?;
+        }
+        Ok(seen)
     }
 
-    fn poll_block(&mut self, _: Block, deadline: Option<Deadline>) -> Result<Blocked, Errno> {
-        // Nobody else runs in the model: a wait can only time out.
-        match deadline {
-            Some(_) => Ok(Blocked::TimedOut),
+    fn futex_wait(
+        &mut self,
+        addr: u64,
+        _: Scope,
+        expected: u32,
+        until: Option<WaitUntil>,
+    ) -> Result<Wait, Errno> {
+        if self.futex_cas(addr, 0, 0)? != expected {
+            return Ok(Wait::Woken);
+        }
+        match until {
+            Some(_) => Ok(Wait::TimedOut),
             None => Err(Errno::DEADLK),
         }
+    }
+
+    fn futex_wake(&mut self, addr: u64, _: Scope, _: u32) -> Result<u32, Errno> {
+        self.futex_cas(addr, 0, 0)?;
+        Ok(0)
     }
 }
 

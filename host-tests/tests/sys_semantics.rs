@@ -321,8 +321,9 @@ fn poll_events_are_encoded_per_the_abi() {
         (Userdata::new(0x5555), Some(Errno::INVAL), Eventtype::LOCK_WRLOCK.raw())
     );
 
-    // The blocking shape: a lock wait with a timeout reports the clock.
-    let word = h.put(&[0, 0, 0, 0]);
+    // The blocking shape: a lock wait with a timeout on a lock another
+    // thread holds reports the clock.
+    let word = h.put(&(3 | Lock::WRLOCKED.raw()).to_le_bytes());
     let mut lock = Subscription::ZERO;
     lock.userdata = Userdata::new(0x6666);
     lock.set_type(Eventtype::LOCK_WRLOCK);
@@ -406,4 +407,101 @@ fn sock_recv_on_a_listening_socket_accepts() {
         FdRights { base: Rights::POLL_FD_READWRITE, inheriting },
     );
     assert_eq!(err(&mut h, nr::SOCK_RECV, [2, rip, out, 0, 0, 0]), Errno::NOTCAPABLE);
+}
+
+/// The lock and condition variable protocol of `sys::sync` on the
+/// single-threaded model: what can be decided without another thread.
+#[test]
+fn lock_protocol_rules() {
+    use host_tests::model::MODEL_TID;
+    const WR: u32 = Lock::WRLOCKED.raw();
+    const KM: u32 = Lock::KERNEL_MANAGED.raw();
+    let mut h = world();
+    let lock_sub = |word: u64, ty: Eventtype| {
+        let mut sub = Subscription::ZERO;
+        sub.userdata = Userdata::new(7);
+        sub.set_type(ty);
+        let mut l = SubscriptionLock::ZERO;
+        l.lock = UserPtr::new(word);
+        l.set_lock_scope(Scope::PRIVATE);
+        sub.set_lock(l);
+        sub
+    };
+    let poll1 = |h: &mut Harness, sub: Subscription| -> Event {
+        let input = h.put_pod(&sub);
+        let out = h.alloc(32);
+        assert_eq!(h.ok(nr::POLL, [input, out, 1, 0, 0, 0])[0], 1);
+        h.get_pod(out)
+    };
+    let word_at = |h: &Harness, w: u64| u32::from_le_bytes(h.get_pod::<[u8; 4]>(w));
+    let private = u64::from(Scope::PRIVATE.raw());
+
+    // A free lock is taken for writing; asking again is EDEADLK.
+    let w = h.put(&0u32.to_le_bytes());
+    assert_eq!(poll1(&mut h, lock_sub(w, Eventtype::LOCK_WRLOCK)).error(), Some(Errno::SUCCESS));
+    assert_eq!(word_at(&h, w), MODEL_TID | WR);
+    assert_eq!(poll1(&mut h, lock_sub(w, Eventtype::LOCK_WRLOCK)).error(), Some(Errno::DEADLK));
+    // Read locks count up; a write-locked word blocks readers (here: the
+    // model reports a wait nobody could end as EDEADLK) after marking it
+    // kernel-managed.
+    let r = h.put(&2u32.to_le_bytes());
+    assert_eq!(poll1(&mut h, lock_sub(r, Eventtype::LOCK_RDLOCK)).error(), Some(Errno::SUCCESS));
+    assert_eq!(word_at(&h, r), 3);
+    let busy = h.put(&(5 | WR).to_le_bytes());
+    assert_eq!(poll1(&mut h, lock_sub(busy, Eventtype::LOCK_RDLOCK)).error(), Some(Errno::DEADLK));
+    assert_eq!(word_at(&h, busy), 5 | WR | KM);
+
+    // lock_unlock: a managed lock owned by someone else is EPERM; the
+    // owner's unlock leaves it free (the managed bit goes when nobody
+    // sleeps); an unmanaged lock is released without an ownership check.
+    assert_eq!(err(&mut h, nr::LOCK_UNLOCK, [busy, private, 0, 0, 0, 0]), Errno::PERM);
+    let mine = h.put(&(MODEL_TID | WR | KM).to_le_bytes());
+    h.ok(nr::LOCK_UNLOCK, [mine, private, 0, 0, 0, 0]);
+    assert_eq!(word_at(&h, mine), 0);
+    let other = h.put(&(9 | WR).to_le_bytes());
+    h.ok(nr::LOCK_UNLOCK, [other, private, 0, 0, 0, 0]);
+    assert_eq!(word_at(&h, other), 0);
+    // Misaligned words are EINVAL, unmapped ones EFAULT, a bad scope EINVAL.
+    assert_eq!(err(&mut h, nr::LOCK_UNLOCK, [other + 1, private, 0, 0, 0, 0]), Errno::INVAL);
+    assert_eq!(err(&mut h, nr::LOCK_UNLOCK, [BAD & !3, private, 0, 0, 0, 0]), Errno::FAULT);
+    assert_eq!(err(&mut h, nr::LOCK_UNLOCK, [other, 5, 0, 0, 0, 0]), Errno::INVAL);
+
+    // condvar_signal: no waiters asked for is a no-op, even on a bad
+    // address; otherwise the word is cleared when nobody sleeps.
+    h.ok(nr::CONDVAR_SIGNAL, [BAD, private, 0, 0, 0, 0]);
+    let cv = h.put(&u32::MAX.to_le_bytes());
+    h.ok(nr::CONDVAR_SIGNAL, [cv, private, 1, 0, 0, 0]);
+    assert_eq!(word_at(&h, cv), 0);
+
+    // A condition variable wait with a timeout: the waiter announces
+    // itself (!0), releases the lock, times out, and holds the lock again
+    // when the clock event comes back.
+    let lock = h.put(&(MODEL_TID | WR).to_le_bytes());
+    let cv = h.put(&0u32.to_le_bytes());
+    let mut wait = Subscription::ZERO;
+    wait.userdata = Userdata::new(8);
+    wait.set_type(Eventtype::CONDVAR);
+    let mut c = SubscriptionCondvar::ZERO;
+    c.condvar = UserPtr::new(cv);
+    c.lock = UserPtr::new(lock);
+    c.set_condvar_scope(Scope::PRIVATE);
+    c.set_lock_scope(Scope::PRIVATE);
+    wait.set_condvar(c);
+    let mut clock = Subscription::ZERO;
+    clock.userdata = Userdata::new(9);
+    clock.set_type(Eventtype::CLOCK);
+    let mut cs = SubscriptionClock::ZERO;
+    cs.set_clock_id(Clockid::MONOTONIC);
+    cs.timeout = Timestamp::new(1000);
+    clock.set_clock(cs);
+    let input = h.put(&[wait, clock].iter().flat_map(|s| s.as_bytes().to_vec()).collect::<Vec<u8>>());
+    let out = h.alloc(32);
+    assert_eq!(h.ok(nr::POLL, [input, out, 2, 0, 0, 0])[0], 1);
+    let ev: Event = h.get_pod(out);
+    assert_eq!(
+        (ev.userdata, ev.error(), ev.r#type()),
+        (Userdata::new(9), Some(Errno::SUCCESS), Some(Eventtype::CLOCK))
+    );
+    assert_eq!(word_at(&h, lock) & !KM, MODEL_TID | WR, "the lock is held again");
+    assert_eq!(word_at(&h, cv), u32::MAX, "the waiter announced itself");
 }

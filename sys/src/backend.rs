@@ -296,19 +296,10 @@ pub struct ThreadAttr {
 /// Threads.
 pub trait ThreadOps {
     fn thread_create(&mut self, attr: ThreadAttr) -> Result<Tid, Errno>;
-    /// Ends the calling thread, then releases `lock` (write-locked by the
-    /// caller) so that a joiner wakes up.
-    fn thread_exit(&mut self, lock: UserPtr<Lock>, scope: Scope) -> !;
+    /// Ends the calling thread (the core has already released its join
+    /// lock); the last thread to end ends the process with status 0.
+    fn thread_exit(&mut self) -> !;
     fn thread_yield(&mut self) -> Result<(), Errno>;
-}
-
-/// What a blocking `poll` waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Block {
-    /// Acquire `lock` for reading or writing.
-    Lock { lock: UserPtr<Lock>, scope: Scope, write: bool },
-    /// Release `lock`, wait on `condvar`, then reacquire `lock` for writing.
-    Condvar { condvar: UserPtr<Condvar>, condvar_scope: Scope, lock: UserPtr<Lock>, lock_scope: Scope },
 }
 
 /// A timeout from a clock subscription.
@@ -321,25 +312,49 @@ pub struct Deadline {
     pub absolute: bool,
 }
 
-/// How a blocking wait ended.
+/// How a futex wait ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Blocked {
-    /// The lock was acquired (condvar: woken up and the lock reacquired).
-    Acquired,
-    /// The deadline passed first.
+pub enum Wait {
+    /// Woken by `futex_wake`, or the word did not hold the expected value,
+    /// or spuriously: the caller looks at the word again.
+    Woken,
+    /// The deadline passed.
     TimedOut,
 }
 
-/// Userspace locks and condition variables (the kernel side of the
-/// CloudABI lock protocol).
-pub trait SyncOps {
-    /// Releases a write-locked lock that has waiters in the kernel.
-    fn lock_unlock(&mut self, lock: UserPtr<Lock>, scope: Scope) -> Result<(), Errno>;
-    /// Wakes up to `nwaiters` threads waiting on `condvar`.
-    fn condvar_signal(&mut self, condvar: UserPtr<Condvar>, scope: Scope, nwaiters: u32)
-    -> Result<(), Errno>;
-    /// Blocks on a lock or condition variable, optionally until `deadline`.
-    fn poll_block(&mut self, what: Block, deadline: Option<Deadline>) -> Result<Blocked, Errno>;
+/// An absolute deadline for a futex wait, on `MONOTONIC` or `REALTIME`
+/// (`sys::sync::until` converts every other timeout into one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitUntil {
+    pub clock: Clockid,
+    /// Nanoseconds since the clock's epoch.
+    pub at: u64,
+}
+
+/// Wait queues keyed by the address of a 32-bit word in user memory: the
+/// native primitive `sys::sync` builds CloudABI's locks and condition
+/// variables on. Words of `Scope::SHARED` may lie in memory several
+/// processes map; waits and wakeups must then meet across processes.
+/// Addresses are 4-byte aligned (checked by the caller).
+pub trait FutexOps {
+    /// The calling thread's CloudABI thread id (2 ..= 2³⁰ − 1).
+    fn current_tid(&mut self) -> Tid;
+    /// Atomically replaces the word at `addr` with `new` if it holds
+    /// `old`; returns the value it held. `EFAULT` if it cannot be accessed.
+    fn futex_cas(&mut self, addr: u64, old: u32, new: u32) -> Result<u32, Errno>;
+    /// Sleeps while the word at `addr` holds `expected`, until woken, until
+    /// `until` has passed, or spuriously. Returns `Woken` at once if the
+    /// word differs. Signals never end the wait with an error (the C
+    /// library treats any error here as fatal).
+    fn futex_wait(
+        &mut self,
+        addr: u64,
+        scope: Scope,
+        expected: u32,
+        until: Option<WaitUntil>,
+    ) -> Result<Wait, Errno>;
+    /// Wakes up to `n` threads sleeping on `addr`; returns how many woke.
+    fn futex_wake(&mut self, addr: u64, scope: Scope, n: u32) -> Result<u32, Errno>;
 }
 
 /// A validated subscription of a non-blocking (event) `poll`.
@@ -486,7 +501,7 @@ pub trait Backend:
     + ClockOps
     + ProcOps
     + ThreadOps
-    + SyncOps
+    + FutexOps
     + PollOps
     + SockOps
 {
@@ -502,7 +517,7 @@ impl<B> Backend for B where
         + ClockOps
         + ProcOps
         + ThreadOps
-        + SyncOps
+        + FutexOps
         + PollOps
         + SockOps
 {

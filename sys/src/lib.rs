@@ -15,6 +15,7 @@ pub mod errno;
 pub mod path;
 pub mod rights;
 pub mod signal;
+pub mod sync;
 pub mod user;
 
 pub use crate::core::file_access_mode;

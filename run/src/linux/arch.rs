@@ -73,6 +73,9 @@ unsafe extern "C" {
     pub fn cloudabi_linux_entry_slow();
     /// Copies `len` bytes; returns 0, or 1 if a fault interrupted the copy.
     pub fn cloudabi_linux_copy(dst: *mut u8, src: *const u8, len: usize) -> u64;
+    /// Atomically replaces the guest word at `addr` with `new` if it holds
+    /// `old`, storing the value found in `*seen`; 0, or 1 on a fault.
+    pub fn cloudabi_linux_cas32(addr: *mut u32, old: u32, new: u32, seen: *mut u32) -> u64;
     /// The instructions of `cloudabi_linux_copy` that may fault
     /// (`[begin, end)`), and where the fault handler resumes them.
     pub static cloudabi_linux_copy_begin: u8;
@@ -305,10 +308,11 @@ global_asm!(
     "    ret",
     ".size cloudabi_linux_leave, . - cloudabi_linux_leave",
     //
-    // --- fault-tolerant copy ------------------------------------------
+    // --- fault-tolerant access to guest memory --------------------------
     //
-    // Every instruction between _begin and _end that touches memory may
-    // fault; the fault handler resumes at _fixup, which returns 1. Small
+    // Every instruction between cloudabi_linux_copy_begin and _end that
+    // touches memory may fault (the copy and the CAS below); the fault
+    // handler resumes at _fixup, which returns 1. Small
     // copies (structures, iovecs) move 8 bytes at a time: `rep movsb` has
     // a large start-up cost on many CPUs, and more still under a
     // hypervisor.
@@ -340,13 +344,27 @@ global_asm!(
     "    dec %rcx",
     "    jmp 3b",
     "4:  rep movsb",
-    "cloudabi_linux_copy_end:",
     "5:  xor %eax, %eax",
     "    ret",
+    ".size cloudabi_linux_copy, . - cloudabi_linux_copy",
+    //
+    // cloudabi_linux_cas32(addr, old, new, *seen) -> 0, or 1 on a fault:
+    // an atomic compare-and-swap of a guest word (futex protocol).
+    ".globl cloudabi_linux_cas32",
+    ".type cloudabi_linux_cas32, @function",
+    "cloudabi_linux_cas32:",
+    "    mov %esi, %eax",
+    "    lock cmpxchg %edx, (%rdi)",
+    "    mov %eax, (%rcx)",
+    "    xor %eax, %eax",
+    "    ret",
+    ".size cloudabi_linux_cas32, . - cloudabi_linux_cas32",
+    "cloudabi_linux_copy_end:",
+    // Where a fault between _begin and _end resumes: nothing is pushed at
+    // any faulting instruction, so returning 1 is all it takes.
     "cloudabi_linux_copy_fixup:",
     "    mov $1, %eax",
     "    ret",
-    ".size cloudabi_linux_copy, . - cloudabi_linux_copy",
     clock_time_get = const abi::nr::CLOCK_TIME_GET,
     monotonic = const CLOCK_IDS[0],
     process = const CLOCK_IDS[1],

@@ -15,7 +15,8 @@ use std::arch::asm;
 use std::sync::Once;
 
 use super::arch::{
-    cloudabi_linux_copy, cloudabi_linux_copy_begin, cloudabi_linux_copy_end, cloudabi_linux_copy_fixup,
+    cloudabi_linux_cas32, cloudabi_linux_copy, cloudabi_linux_copy_begin, cloudabi_linux_copy_end,
+    cloudabi_linux_copy_fixup,
 };
 
 /// A raw system call (no errno, no TLS). Returns the kernel's result:
@@ -63,6 +64,16 @@ pub fn copy_out(dst: u64, src: &[u8]) -> Result<(), ()> {
     // guest address either land in guest-owned memory or fault safely.
     let r = unsafe { cloudabi_linux_copy(dst as *mut u8, src.as_ptr(), src.len()) };
     if r == 0 { Ok(()) } else { Err(()) }
+}
+
+/// Atomic compare-and-swap of the guest word at `addr`: the value it held.
+/// `Err(())` on a fault.
+pub fn cas32(addr: u64, old: u32, new: u32) -> Result<u32, ()> {
+    let mut seen = 0u32;
+    // SAFETY: as in `copy_in`: a fault on the guest address is caught and
+    // reported; `seen` is a valid host location.
+    let r = unsafe { cloudabi_linux_cas32(addr as *mut u32, old, new, &mut seen) };
+    if r == 0 { Ok(seen) } else { Err(()) }
 }
 
 const SIGBUS: i32 = 7;

@@ -50,6 +50,17 @@ pub fn attach(tid: u32) -> std::io::Result<&'static mut ThreadCtx> {
     Ok(ctx)
 }
 
+/// The CloudABI thread id of the calling thread (which must be attached).
+pub fn current_tid() -> u32 {
+    let tid: u32;
+    // SAFETY: %gs points at this thread's context (`attach`); `tid` is at
+    // offset 48.
+    unsafe {
+        std::arch::asm!("mov {0:e}, gs:[48]", out(reg) tid, options(nostack, readonly, preserves_flags))
+    };
+    tid
+}
+
 /// The entry address the vDSO's trap slot must hold on this machine.
 pub fn syscall_entry() -> u64 {
     if has_fsgsbase() {

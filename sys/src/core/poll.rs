@@ -3,7 +3,7 @@
 //! Two shapes, as in CloudABI's kernel implementations:
 //! - a lock or condition-variable subscription first, alone or followed by
 //!   exactly one clock subscription (its timeout): the thread blocks in
-//!   [`SyncOps::poll_block`] and exactly one event comes back;
+//!   [`crate::sync`] and exactly one event comes back;
 //! - anything else: clocks, descriptor readiness and process termination,
 //!   waited for by [`PollOps::poll_events`]. Subscriptions are read and
 //!   validated one at a time as the backend consumes them; one that cannot
@@ -13,8 +13,8 @@
 use abi::*;
 
 use crate::backend::*;
-use crate::rights;
 use crate::user::{UserMemory, UserReader, UserSlice, UserWriter};
+use crate::{rights, sync};
 
 pub(super) fn poll<B: Backend + ?Sized>(b: &mut B, a: args::Poll) -> Result<u64, Errno> {
     let n = a.nsubscriptions;
@@ -54,19 +54,42 @@ fn block<B: Backend + ?Sized>(
         Some((_, Some(d))) => Some(d),
         None => None,
     };
-    let ev = match blocking_request(&first) {
-        None => Ready::Error { userdata: first.userdata, ty, error: Errno::INVAL },
-        Some(what) => match b.poll_block(what, deadline) {
-            Ok(Blocked::Acquired) => Ready::Error { userdata: first.userdata, ty, error: Errno::SUCCESS },
-            Ok(Blocked::TimedOut) => match clock {
-                Some(c) => Ready::Clock { userdata: c.userdata },
-                // Without a clock there is no deadline to pass.
-                None => Ready::Error { userdata: first.userdata, ty, error: Errno::TIMEDOUT },
-            },
-            Err(error) => Ready::Error { userdata: first.userdata, ty, error },
+    let outcome = match blocking_request(&first) {
+        None => Err(Errno::INVAL),
+        Some(what) => sync::until(b, deadline).and_then(|until| wait(b, what, until)),
+    };
+    let ev = match outcome {
+        Ok(sync::Outcome::Acquired) => Ready::Error { userdata: first.userdata, ty, error: Errno::SUCCESS },
+        Ok(sync::Outcome::TimedOut) => match clock {
+            Some(c) => Ready::Clock { userdata: c.userdata },
+            // Without a clock there is no deadline to pass.
+            None => Ready::Error { userdata: first.userdata, ty, error: Errno::TIMEDOUT },
         },
+        Err(error) => Ready::Error { userdata: first.userdata, ty, error },
     };
     push(b, &mut out, ev)
+}
+
+/// What a blocking `poll` waits for.
+enum Block {
+    /// Acquire `lock` for reading or writing.
+    Lock { lock: UserPtr<Lock>, scope: Scope, write: bool },
+    /// Release `lock`, wait on `condvar`, then reacquire `lock` for writing.
+    Condvar { condvar: UserPtr<Condvar>, condvar_scope: Scope, lock: UserPtr<Lock>, lock_scope: Scope },
+}
+
+fn wait<B: Backend + ?Sized>(
+    b: &mut B,
+    what: Block,
+    until: Option<WaitUntil>,
+) -> Result<sync::Outcome, Errno> {
+    match what {
+        Block::Lock { lock, scope, write: true } => sync::wrlock(b, lock, scope, until),
+        Block::Lock { lock, scope, write: false } => sync::rdlock(b, lock, scope, until),
+        Block::Condvar { condvar, condvar_scope, lock, lock_scope } => {
+            sync::condvar_wait(b, condvar, condvar_scope, lock, lock_scope, until)
+        }
+    }
 }
 
 fn push<B: Backend + ?Sized>(b: &mut B, out: &mut UserWriter, ev: Ready) -> Result<u64, Errno> {

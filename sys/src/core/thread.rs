@@ -3,7 +3,7 @@
 use abi::*;
 
 use crate::backend::*;
-use crate::user;
+use crate::{sync, user};
 
 pub(super) fn create<B: Backend + ?Sized>(b: &mut B, a: args::ThreadCreate) -> Result<Tid, Errno> {
     let attr: Threadattr = user::read(b, a.attr)?;
@@ -23,7 +23,10 @@ pub(super) fn exit<B: Backend + ?Sized>(
     b: &mut B,
     a: args::ThreadExit,
 ) -> Result<core::convert::Infallible, Errno> {
-    b.thread_exit(a.lock, a.scope)
+    // Wake the joiners first (errors are ignored, as FreeBSD does: the
+    // thread ends either way). The thread no longer touches its stack.
+    let _ = sync::unlock(b, a.lock, a.scope);
+    b.thread_exit()
 }
 
 pub(super) fn yield_now<B: Backend + ?Sized>(b: &mut B, _: args::ThreadYield) -> Result<(), Errno> {
@@ -31,9 +34,9 @@ pub(super) fn yield_now<B: Backend + ?Sized>(b: &mut B, _: args::ThreadYield) ->
 }
 
 pub(super) fn lock_unlock<B: Backend + ?Sized>(b: &mut B, a: args::LockUnlock) -> Result<(), Errno> {
-    b.lock_unlock(a.lock, a.scope)
+    sync::unlock(b, a.lock, a.scope)
 }
 
 pub(super) fn condvar_signal<B: Backend + ?Sized>(b: &mut B, a: args::CondvarSignal) -> Result<(), Errno> {
-    b.condvar_signal(a.condvar, a.scope, a.nwaiters.raw())
+    sync::condvar_signal(b, a.condvar, a.scope, a.nwaiters.raw())
 }

@@ -175,7 +175,7 @@ impl ThreadOps for Linux {
         Err(Errno::NOSYS)
     }
 
-    fn thread_exit(&mut self, _: UserPtr<Lock>, _: Scope) -> ! {
+    fn thread_exit(&mut self) -> ! {
         // Without thread_create the caller is the only thread: like the
         // last thread exiting on FreeBSD, the process exits with status 0.
         // SAFETY: ends the process.
@@ -185,19 +185,5 @@ impl ThreadOps for Linux {
     fn thread_yield(&mut self) -> Result<(), Errno> {
         // SAFETY: sched_yield has no arguments.
         check(unsafe { libc::sched_yield() }).map(|_| ())
-    }
-}
-
-impl SyncOps for Linux {
-    fn lock_unlock(&mut self, _: UserPtr<Lock>, _: Scope) -> Result<(), Errno> {
-        Err(Errno::NOSYS)
-    }
-
-    fn condvar_signal(&mut self, _: UserPtr<Condvar>, _: Scope, _: u32) -> Result<(), Errno> {
-        Err(Errno::NOSYS)
-    }
-
-    fn poll_block(&mut self, _: Block, _: Option<Deadline>) -> Result<Blocked, Errno> {
-        Err(Errno::NOSYS)
     }
 }

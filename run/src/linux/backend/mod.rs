@@ -18,6 +18,7 @@ use super::fault;
 use super::fdtable::{FdTable, HostFile, Slot};
 
 mod file;
+mod futex;
 mod io;
 mod misc;
 mod path;

@@ -1,6 +1,6 @@
-//! The guest test programs (`guest/tests`, built by `scripts/build-guest`
-//! into `target/guest/x86_64/tests`), each run through the real
-//! `cloudabi-run` binary with its spec (`guest/tests/README.md`):
+//! The conformance suite (`guest/conformance`, built by `scripts/build-guest`
+//! into `target/guest/x86_64/conformance`), each run through the real
+//! `cloudabi-run` binary with its spec (`guest/conformance/README.md`):
 //!
 //! - the exit status must be the spec's `#% exit: N` or death by its
 //!   `#% signal: NAME`, within `#% timeout: S` (default 30);
@@ -160,8 +160,8 @@ fn run_one(program: &Path, config: &str, spec: &Spec, cwd: &Path, env: &[(&str, 
 }
 
 #[test]
-fn guest_tests_pass_under_cloudabi_run() {
-    let dir = root().join("target/guest/x86_64/tests");
+fn conformance_suite_passes_under_cloudabi_run() {
+    let dir = root().join("target/guest/x86_64/conformance");
     assert!(
         dir.is_dir(),
         "{} is missing: build the guest programs first (scripts/build-guest; scripts/test does)",
@@ -234,7 +234,11 @@ fn guest_tests_pass_under_cloudabi_run() {
         }
     }
     let _ = fs::remove_dir_all(scratch_base());
-    println!("guest tests: {passed} passed, {failed} failed, {skipped} skipped");
+    println!(
+        "conformance suite under cloudabi-run: {} cases, each in {} configurations: {passed} passed, {failed} failed ({skipped} skipped)",
+        specs.len(),
+        variants.len()
+    );
     assert_eq!(failed, 0, "{failed} guest test runs failed (see above)");
 }
 
