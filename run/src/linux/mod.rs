@@ -16,6 +16,7 @@ mod fdtable;
 mod hostvdso;
 mod image;
 mod loader;
+mod sandbox;
 mod thread;
 mod vdso;
 
@@ -23,7 +24,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use sys::backend::FdRights;
 
@@ -32,6 +33,8 @@ use sys::backend::FdRights;
 pub struct Options {
     /// Print one line per syscall to standard error.
     pub trace: bool,
+    /// Confine the guest's raw Linux system calls (`sandbox::apply`).
+    pub sandbox: bool,
 }
 
 /// Why a program could not be started.
@@ -93,7 +96,11 @@ pub fn launch(
     let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     let facts = image::Facts { ncpus, tid: MAIN_TID, vdso, tcb_parent: ctx.self_addr };
     let start = image::build(&argdata, &loaded, &facts).map_err(LaunchError::Setup)?;
+    let granted: Vec<(RawFd, FdRights)> = fds.iter().map(|(fd, r)| (fd.as_raw_fd(), *r)).collect();
     backend::init(fds).map_err(LaunchError::Setup)?;
+    if opts.sandbox {
+        sandbox::apply(&granted).map_err(LaunchError::Setup)?;
+    }
     fault::reset_signals();
     // SAFETY: the image is loaded, the stack and TLS slot are laid out per
     // the CloudABI convention and this thread's context is attached.
