@@ -65,8 +65,7 @@ unsafe extern "C" {
     /// Abandons the guest code running on this thread: unwinds to the
     /// `enter` call that started it, which returns `value`. Must be called on
     /// the host stack (from a syscall handler) with nothing left to drop.
-    /// (How a thread other than the first ends: `thread_exit`.)
-    #[allow(dead_code)]
+    /// (How a thread ends: `thread_exit`.)
     pub fn cloudabi_linux_leave(value: u64) -> !;
     /// The syscall entry the vDSO calls (with FSGSBASE / without).
     pub fn cloudabi_linux_entry();

@@ -26,6 +26,11 @@ pub struct HostFile {
     /// and an `fstat` for a descriptor that is only closed again would
     /// cost as much as the open itself.
     kind: OnceLock<Kind>,
+    /// For a process descriptor this process created with `proc_fork`: its
+    /// pid. Closing the last reference kills and reaps the child, as
+    /// closing a FreeBSD process descriptor does; copies inherited by other
+    /// processes (after another fork) leave it alone.
+    owner: libc::pid_t,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,14 +44,23 @@ struct Kind {
 impl HostFile {
     /// A file whose type is known.
     pub fn new(fd: OwnedFd, filetype: Filetype) -> HostFile {
-        let file = HostFile { fd, kind: OnceLock::new() };
+        let file = HostFile { fd, kind: OnceLock::new(), owner: 0 };
         let _ = file.kind.set(Kind::of(file.raw(), filetype));
         file
     }
 
     /// A file whose type is found out when first needed.
     pub fn unclassified(fd: OwnedFd) -> HostFile {
-        HostFile { fd, kind: OnceLock::new() }
+        HostFile { fd, kind: OnceLock::new(), owner: 0 }
+    }
+
+    /// A process descriptor (a Linux pidfd) for a child this process forked.
+    pub fn process(pidfd: OwnedFd) -> HostFile {
+        // SAFETY: getpid has no arguments.
+        let owner = unsafe { libc::getpid() };
+        let file = HostFile { fd: pidfd, kind: OnceLock::new(), owner };
+        let _ = file.kind.set(Kind { filetype: Filetype::PROCESS, listening: false });
+        file
     }
 
     fn kind(&self) -> Kind {
@@ -63,6 +77,23 @@ impl HostFile {
 
     pub fn raw(&self) -> RawFd {
         self.fd.as_raw_fd()
+    }
+}
+
+impl Drop for HostFile {
+    fn drop(&mut self) {
+        // SAFETY: getpid has no arguments.
+        if self.owner == 0 || self.owner != unsafe { libc::getpid() } {
+            return;
+        }
+        const P_PIDFD: libc::idtype_t = 3;
+        // SAFETY: a signal to the child behind our own pidfd, then waiting
+        // for it to end (a zeroed siginfo is a valid output buffer).
+        unsafe {
+            libc::syscall(libc::SYS_pidfd_send_signal, self.raw(), libc::SIGKILL, std::ptr::null::<u8>(), 0);
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(P_PIDFD, self.raw() as libc::id_t, &mut info, libc::WEXITED);
+        }
     }
 }
 

@@ -10,14 +10,18 @@
 
 mod arch;
 mod backend;
+
+pub use backend::self_exe;
 mod elf;
 mod fault;
 mod fdtable;
 mod hostvdso;
 mod image;
 mod loader;
+pub mod reexec;
 mod sandbox;
 mod thread;
+mod trace;
 mod vdso;
 
 use std::convert::Infallible;
@@ -63,7 +67,7 @@ impl std::error::Error for LaunchError {}
 
 /// The thread id of the initial thread (the lock protocol reserves 0 and
 /// 1; ids must fit in 30 bits).
-const MAIN_TID: u32 = 2;
+pub const MAIN_TID: u32 = 2;
 
 /// Runs `exe` with argument data `argdata`; `fds[i]` becomes the program's
 /// descriptor `i`, with the maximum rights for its type limited to the
@@ -71,9 +75,26 @@ const MAIN_TID: u32 = 2;
 /// it runs, its `proc_exit` ends this process with its exit code, and a
 /// fatal signal kills this process with that signal.
 pub fn launch(
-    mut exe: File,
+    exe: File,
     argdata: Vec<u8>,
     fds: Vec<(OwnedFd, FdRights)>,
+    opts: &Options,
+) -> Result<Infallible, LaunchError> {
+    let granted = fds
+        .into_iter()
+        .map(|(fd, ceiling)| backend::Granted { fd, rights: ceiling, filetype: None })
+        .collect();
+    start(exe, argdata, granted, None, opts)
+}
+
+/// What a program is started with after `proc_exec` (see `reexec`): the
+/// descriptors with their exact rights and types, and the shared table of
+/// rights in flight.
+fn start(
+    mut exe: File,
+    argdata: Vec<u8>,
+    fds: Vec<backend::Granted>,
+    inflight: Option<OwnedFd>,
     opts: &Options,
 ) -> Result<Infallible, LaunchError> {
     if !cfg!(target_arch = "x86_64") {
@@ -92,12 +113,13 @@ pub fn launch(
     fault::alt_stack().map_err(|e| LaunchError::Setup(format!("signal stack: {e}")))?;
     let ctx = thread::attach(MAIN_TID).map_err(|e| LaunchError::Setup(format!("thread context: {e}")))?;
     let vdso = vdso::map(thread::syscall_entry()).map_err(LaunchError::Setup)?;
+    trace::enable(opts.trace);
     enable_clock_fast_path(opts);
     let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     let facts = image::Facts { ncpus, tid: MAIN_TID, vdso, tcb_parent: ctx.self_addr };
     let start = image::build(&argdata, &loaded, &facts).map_err(LaunchError::Setup)?;
-    let granted: Vec<(RawFd, FdRights)> = fds.iter().map(|(fd, r)| (fd.as_raw_fd(), *r)).collect();
-    backend::init(fds).map_err(LaunchError::Setup)?;
+    let granted: Vec<(RawFd, FdRights)> = fds.iter().map(|g| (g.fd.as_raw_fd(), g.rights)).collect();
+    backend::init(fds, inflight, opts).map_err(LaunchError::Setup)?;
     if opts.sandbox {
         sandbox::apply(&granted).map_err(LaunchError::Setup)?;
     }
@@ -105,8 +127,14 @@ pub fn launch(
     // SAFETY: the image is loaded, the stack and TLS slot are laid out per
     // the CloudABI convention and this thread's context is attached.
     let value = unsafe { thread::run_guest(loaded.entry, start.rsp, start.auxv, 0, start.fs) };
-    // The initial thread only leaves the guest through proc_exit or
-    // thread_exit, which end the process; getting here is a backend bug.
+    if value == backend::THREAD_EXITED {
+        // The initial thread ended while others run on: the last of them
+        // ends the process (thread_exit); this host thread just waits.
+        loop {
+            std::thread::park();
+        }
+    }
+    // The guest only leaves through proc_exit or thread_exit.
     Err(LaunchError::Setup(format!("the program's initial thread returned ({value})")))
 }
 
@@ -131,11 +159,28 @@ extern "C" fn cloudabi_linux_dispatch(nr: u64, args: *const [u64; 6], out: *mut 
     // SAFETY: the entry code passes pointers into its own stack frame.
     let (args, out) = unsafe { (&*args, &mut *out) };
     let mut b = backend::Linux::new();
-    match sys::dispatch(&mut b, nr, args) {
+    let result = if trace::enabled() { traced(&mut b, nr, args) } else { sys::dispatch(&mut b, nr, args) };
+    match result {
         Ok(r) => {
             *out = r;
             0
         }
         Err(e) => u64::from(e.raw()),
     }
+}
+
+/// `sys::dispatch` with a trace line (`--trace`). Calls that do not return
+/// (`proc_exit`, `thread_exit`, a successful `proc_exec`) are shown before
+/// they run.
+fn traced(b: &mut backend::Linux, nr: u64, args: &[u64; 6]) -> Result<[u64; 2], abi::Errno> {
+    let tid = thread::current_tid();
+    let call = trace::call(nr, args);
+    let noreturn =
+        abi::SyscallDesc::by_number(nr).is_some_and(|d| d.noreturn || d.number == abi::nr::PROC_EXEC);
+    if noreturn {
+        trace::line(tid, &format!("{call} ..."));
+    }
+    let result = sys::dispatch(b, nr, args);
+    trace::line(tid, &format!("{call}{}", trace::result(nr, &result)));
+    result
 }

@@ -61,6 +61,12 @@ pub fn current_tid() -> u32 {
     tid
 }
 
+/// Changes the calling thread's id (a `fork` child's only thread).
+pub fn set_current_tid(tid: u32) {
+    // SAFETY: %gs points at this thread's context; `tid` is at offset 48.
+    unsafe { std::arch::asm!("mov gs:[48], {0:e}", in(reg) tid, options(nostack, preserves_flags)) };
+}
+
 /// The entry address the vDSO's trap slot must hold on this machine.
 pub fn syscall_entry() -> u64 {
     if has_fsgsbase() {

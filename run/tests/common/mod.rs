@@ -1,4 +1,6 @@
 //! Helpers shared by the integration tests that run CloudABI programs.
+// Each integration test uses a subset of these helpers.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

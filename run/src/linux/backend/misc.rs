@@ -1,10 +1,5 @@
-//! Memory, clocks, randomness, processes, threads and locks.
-//!
-//! Threads, locks, condition variables, `proc_fork` and `proc_exec` are not
-//! implemented by this backend yet and fail with `ENOSYS` (see
-//! `run/syscall-status.txt`).
+//! Memory, clocks, randomness and processes.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use abi::*;
@@ -140,50 +135,5 @@ impl ClockOps for Linux {
             left -= n as u64;
         }
         Ok(())
-    }
-}
-
-impl ProcOps for Linux {
-    fn proc_exec(
-        &mut self,
-        _: &Arc<HostFile>,
-        _: UserRange<u8>,
-        _: &mut dyn FdList<Arc<HostFile>>,
-    ) -> Result<Infallible, Errno> {
-        Err(Errno::NOSYS)
-    }
-
-    fn proc_exit(&mut self, code: u32) -> ! {
-        // SAFETY: ends the whole process (every thread) with `code`.
-        unsafe { libc::_exit(code as i32) }
-    }
-
-    fn proc_fork(&mut self, _: FdRights) -> Result<(Fd, Tid), Errno> {
-        Err(Errno::NOSYS)
-    }
-
-    fn proc_raise(&mut self, sig: Signal) -> Result<(), Errno> {
-        let native = sys::signal::to_native(&sys::signal::LINUX, sig);
-        // SAFETY: sends a signal to this process, as FreeBSD's CloudABI
-        // does; dispositions are the defaults CloudABI processes have.
-        check(unsafe { libc::kill(libc::getpid(), native) }).map(|_| ())
-    }
-}
-
-impl ThreadOps for Linux {
-    fn thread_create(&mut self, _: ThreadAttr) -> Result<Tid, Errno> {
-        Err(Errno::NOSYS)
-    }
-
-    fn thread_exit(&mut self) -> ! {
-        // Without thread_create the caller is the only thread: like the
-        // last thread exiting on FreeBSD, the process exits with status 0.
-        // SAFETY: ends the process.
-        unsafe { libc::_exit(0) }
-    }
-
-    fn thread_yield(&mut self) -> Result<(), Errno> {
-        // SAFETY: sched_yield has no arguments.
-        check(unsafe { libc::sched_yield() }).map(|_| ())
     }
 }

@@ -17,15 +17,22 @@ use sys::user::{Fault, UserMemory};
 use super::fault;
 use super::fdtable::{FdTable, HostFile, Slot};
 
+mod exec;
 mod file;
 mod futex;
+mod inflight;
 mod io;
 mod misc;
 mod path;
 #[cfg(test)]
 mod path_diff;
 mod poll;
+mod proc;
 mod sock;
+mod thread;
+
+pub use exec::self_exe;
+pub use thread::THREAD_EXITED;
 
 /// Process-wide state of the running guest.
 #[derive(Debug)]
@@ -37,17 +44,35 @@ pub struct Process {
 
 static PROCESS: OnceLock<Process> = OnceLock::new();
 
-/// Sets up the process state; `fds[i]` becomes descriptor `i`, with the
-/// rights its type allows limited to its ceiling.
-pub fn init(fds: Vec<(OwnedFd, FdRights)>) -> Result<(), String> {
+/// A descriptor the program starts with.
+pub struct Granted {
+    pub fd: OwnedFd,
+    /// A ceiling: the program gets the rights its type allows within it.
+    pub rights: FdRights,
+    /// The type, where the host cannot tell it (process descriptors
+    /// handed on by `proc_exec`); found out with `fstat` otherwise.
+    pub filetype: Option<Filetype>,
+}
+
+/// Sets up the process state; `fds[i]` becomes descriptor `i`. `inflight`
+/// is the shared table of rights in flight a re-executed instance was
+/// handed (a new one is made otherwise).
+pub fn init(fds: Vec<Granted>, inflight: Option<OwnedFd>, opts: &super::Options) -> Result<(), String> {
     let mut table = FdTable::default();
-    for (i, (fd, ceiling)) in fds.into_iter().enumerate() {
-        let filetype = classify(fd.as_raw_fd());
-        let rights = sys::rights::for_new_fd(filetype, ceiling);
+    for (i, g) in fds.into_iter().enumerate() {
+        let filetype = g.filetype.unwrap_or_else(|| classify(g.fd.as_raw_fd()));
+        let rights = sys::rights::for_new_fd(filetype, g.rights);
+        let file = if filetype == Filetype::PROCESS {
+            HostFile::process(g.fd)
+        } else {
+            HostFile::new(g.fd, filetype)
+        };
         table
-            .insert_at(i as u32, Slot { file: Arc::new(HostFile::new(fd, filetype)), rights })
+            .insert_at(i as u32, Slot { file: Arc::new(file), rights })
             .map_err(|e| format!("descriptor {i}: {e:?}"))?;
     }
+    inflight::init(inflight)?;
+    exec::remember(opts)?;
     let force_manual = std::env::var_os("CLOUDABI_RUN_NO_OPENAT2").is_some();
     PROCESS
         .set(Process { fds: RwLock::new(table), openat2: AtomicBool::new(!force_manual) })

@@ -16,7 +16,15 @@ use crate::linux::fdtable::HostFile;
 
 enum Watch {
     Clock { userdata: Userdata, due: u64 },
-    Fd { userdata: Userdata, file: Arc<HostFile>, write: bool },
+    Fd { userdata: Userdata, file: Arc<HostFile>, what: FdWatch },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FdWatch {
+    Read,
+    Write,
+    /// A process descriptor (pidfd): readable once the process ended.
+    Exit,
 }
 
 /// When (on the monotonic clock) a clock subscription is due.
@@ -80,12 +88,19 @@ impl PollOps for Linux {
                     Ok(due) => watches.push(Watch::Clock { userdata, due }),
                     Err(error) => failed.push(Ready::Error { userdata, ty: Eventtype::CLOCK.raw(), error }),
                 },
-                Sub::FdRead { userdata, file } => watches.push(Watch::Fd { userdata, file, write: false }),
-                Sub::FdWrite { userdata, file } => watches.push(Watch::Fd { userdata, file, write: true }),
+                Sub::FdRead { userdata, file } => {
+                    watches.push(Watch::Fd { userdata, file, what: FdWatch::Read })
+                }
+                Sub::FdWrite { userdata, file } => {
+                    watches.push(Watch::Fd { userdata, file, what: FdWatch::Write })
+                }
+                Sub::ProcTerminate { userdata, file } if file.filetype() == Filetype::PROCESS => {
+                    watches.push(Watch::Fd { userdata, file, what: FdWatch::Exit })
+                }
                 Sub::ProcTerminate { userdata, .. } => failed.push(Ready::Error {
                     userdata,
                     ty: Eventtype::PROC_TERMINATE.raw(),
-                    error: Errno::NOSYS,
+                    error: Errno::INVAL,
                 }),
                 Sub::Failed { userdata, ty, error } => failed.push(Ready::Error { userdata, ty, error }),
             }
@@ -96,9 +111,13 @@ impl PollOps for Linux {
         let mut pfds: Vec<libc::pollfd> = watches
             .iter()
             .filter_map(|w| match w {
-                Watch::Fd { file, write, .. } => Some(libc::pollfd {
+                Watch::Fd { file, what, .. } => Some(libc::pollfd {
                     fd: file.raw(),
-                    events: if *write { libc::POLLOUT } else { libc::POLLIN | libc::POLLRDHUP },
+                    events: match what {
+                        FdWatch::Write => libc::POLLOUT,
+                        FdWatch::Read => libc::POLLIN | libc::POLLRDHUP,
+                        FdWatch::Exit => libc::POLLIN,
+                    },
                     revents: 0,
                 }),
                 Watch::Clock { .. } => None,
@@ -151,23 +170,37 @@ fn collect(watches: &[Watch], pfds: &[libc::pollfd], t: u64) -> Vec<Ready> {
                     events.push(Ready::Clock { userdata: *userdata });
                 }
             }
-            Watch::Fd { userdata, file, write } => {
+            Watch::Fd { userdata, file, what } => {
                 let Some(p) = fds.next() else { continue };
                 let r = p.revents;
                 if r == 0 {
                     continue;
                 }
+                let ty = match what {
+                    FdWatch::Read => Eventtype::FD_READ,
+                    FdWatch::Write => Eventtype::FD_WRITE,
+                    FdWatch::Exit => Eventtype::PROC_TERMINATE,
+                };
                 if r & libc::POLLNVAL != 0 {
-                    let ty = if *write { Eventtype::FD_WRITE } else { Eventtype::FD_READ };
                     events.push(Ready::Error { userdata: *userdata, ty: ty.raw(), error: Errno::BADF });
                     continue;
                 }
                 let hangup = r & (libc::POLLHUP | libc::POLLRDHUP | libc::POLLERR) != 0;
-                if *write {
-                    events.push(Ready::FdWrite { userdata: *userdata, nbytes: writable(file.raw()), hangup });
-                } else {
-                    events.push(Ready::FdRead { userdata: *userdata, nbytes: readable(file.raw()), hangup });
-                }
+                events.push(match what {
+                    FdWatch::Write => {
+                        Ready::FdWrite { userdata: *userdata, nbytes: writable(file.raw()), hangup }
+                    }
+                    FdWatch::Read => {
+                        Ready::FdRead { userdata: *userdata, nbytes: readable(file.raw()), hangup }
+                    }
+                    FdWatch::Exit => match super::proc::exit_status(file.raw()) {
+                        Some((signal, exitcode)) => {
+                            Ready::ProcTerminate { userdata: *userdata, signal, exitcode }
+                        }
+                        // Readable but not (yet) waitable: look again.
+                        None => continue,
+                    },
+                });
             }
         }
     }

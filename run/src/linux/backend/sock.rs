@@ -3,26 +3,20 @@
 //! The core turns a `sock_recv` on a listening socket into
 //! `sock_accept` (cloudabi64's accept extension, docs/semantics.md).
 //!
-//! Rights travel with passed descriptors: Linux's `SCM_RIGHTS` cannot carry
-//! them, so the sender records each descriptor's rights by file identity
-//! and the receiver gets at most those (the intersection, if the same file
-//! is in flight more than once). A descriptor nobody in this process sent
-//! gets the maximum for its type.
+//! Rights travel with passed descriptors through the table of
+//! [`super::inflight`], shared by every process of the cloudabi-run tree.
 
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use abi::*;
 use sys::backend::*;
 
-use super::{Linux, check, classify, last_errno, owned};
+use super::{Linux, check, classify, inflight, last_errno, owned};
 use crate::linux::fdtable::HostFile;
 
 /// Most descriptors received in one call (as FreeBSD allows sending).
 const MAX_FDS: usize = 508;
-
-/// Descriptors sent and not yet received: file identity and rights.
-static IN_FLIGHT: Mutex<Vec<((u64, u64), FdRights)>> = Mutex::new(Vec::new());
 
 fn identity(fd: i32) -> Option<(u64, u64)> {
     // SAFETY: fstat fills a zeroed buffer.
@@ -32,24 +26,16 @@ fn identity(fd: i32) -> Option<(u64, u64)> {
 
 /// The rights a received descriptor gets.
 fn received_rights(fd: i32, filetype: Filetype) -> FdRights {
-    let max = sys::rights::max_for(filetype);
-    let Some(id) = identity(fd) else { return max };
-    let mut list = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
-    let mut r = max;
-    let mut first = None;
-    for (i, (k, rights)) in list.iter().enumerate() {
-        if *k == id {
-            r = FdRights {
-                base: r.base.intersection(rights.base),
-                inheriting: r.inheriting.intersection(rights.inheriting),
-            };
-            first.get_or_insert(i);
-        }
+    match (identity(fd), inflight::lock()) {
+        (Some(id), Some(mut table)) => table.take(id, filetype),
+        _ => sys::rights::max_for(filetype),
     }
-    if let Some(i) = first {
-        list.remove(i);
-    }
-    r
+}
+
+/// The in-flight table locked (around `fork`, so the child's copy of the
+/// lock is free); `None` before the backend is set up.
+pub fn lock_registry() -> Option<inflight::Guard> {
+    inflight::lock()
 }
 
 impl Linux {
@@ -149,7 +135,7 @@ impl SockOps for Linux {
         }
         let ids: Vec<_> =
             files.iter().filter_map(|(f, i)| identity(f.raw()).map(|id| (id, i.rights))).collect();
-        IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner()).extend(ids.iter().copied());
+        record_in_flight(&ids)?;
         // SAFETY: the kernel reads the guest's iovecs and our control data.
         let n = unsafe { libc::sendmsg(sock.raw(), &msg, libc::MSG_NOSIGNAL) };
         if n < 0 {
@@ -183,11 +169,24 @@ impl SockOps for Linux {
     }
 }
 
+/// Records the rights of descriptors about to be sent; all or none.
+fn record_in_flight(ids: &[((u64, u64), FdRights)]) -> Result<(), Errno> {
+    let Some(mut table) = inflight::lock() else { return Ok(()) };
+    for (n, (id, rights)) in ids.iter().enumerate() {
+        if let Err(e) = table.push(*id, *rights) {
+            for (id, rights) in &ids[..n] {
+                table.forget(*id, *rights);
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 fn forget_in_flight(ids: &[((u64, u64), FdRights)]) {
-    let mut list = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
-    for id in ids {
-        if let Some(i) = list.iter().position(|x| x == id) {
-            list.remove(i);
+    if let Some(mut table) = inflight::lock() {
+        for (id, rights) in ids {
+            table.forget(*id, *rights);
         }
     }
 }

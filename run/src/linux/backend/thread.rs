@@ -1,0 +1,118 @@
+//! Threads: each guest thread runs on a host thread of its own, with its
+//! own context (`%gs`), signal stack and host stack for syscalls.
+//!
+//! `thread_create` lays out the new thread's stack as FreeBSD's module
+//! does on amd64: the TCB's address is carved from the top of the stack
+//! the guest provides, with a slot below it holding that address; `%fs`
+//! points at the slot, `%rsp` is 16-byte aligned minus 8 below it (as after
+//! a call, with a zero "return address"), and the entry point receives the
+//! thread id and the argument. The TCB's contents are the guest's business.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use abi::*;
+use sys::backend::{ThreadAttr, ThreadOps};
+
+use super::{Linux, check};
+use crate::linux::{arch, fault, thread};
+
+/// The next thread id. Ids are never reused; the lock protocol needs them
+/// in 2 ..= 2³⁰ − 1 (0 and 1 have special meanings).
+static NEXT_TID: AtomicU32 = AtomicU32::new(crate::linux::MAIN_TID + 1);
+const TID_LIMIT: u32 = 1 << 30;
+
+/// Guest threads alive in this process; the last one to exit ends it.
+static LIVE: AtomicU32 = AtomicU32::new(1);
+
+/// A host stack for a guest thread's syscalls (its own stack is the
+/// guest's).
+const HOST_STACK: usize = 256 << 10;
+
+/// A fresh thread id.
+pub fn new_tid() -> Result<u32, Errno> {
+    let tid = NEXT_TID.fetch_add(1, Ordering::Relaxed);
+    if tid >= TID_LIMIT { Err(Errno::AGAIN) } else { Ok(tid) }
+}
+
+/// After `fork`: the child's only thread is the caller.
+pub fn reset_after_fork() {
+    LIVE.store(1, Ordering::Relaxed);
+}
+
+/// Where a new thread starts: its registers.
+struct Start {
+    entry: u64,
+    rsp: u64,
+    fs: u64,
+    tid: u32,
+    argument: u64,
+}
+
+/// Carves the TCB slot and the initial frame from the top of the guest's
+/// stack.
+fn layout(b: &mut Linux, attr: &ThreadAttr, tid: u32) -> Result<Start, Errno> {
+    let top = attr.stack.checked_add(attr.stack_len).ok_or(Errno::INVAL)?;
+    let tcb = top.checked_sub(8).ok_or(Errno::INVAL)? & !7;
+    let slot = tcb.checked_sub(8).ok_or(Errno::INVAL)?;
+    let rsp = (slot & !15).checked_sub(8).ok_or(Errno::INVAL)?;
+    if rsp < attr.stack {
+        // Not even room for the slot and one frame.
+        return Err(Errno::INVAL);
+    }
+    sys::user::write(b, UserPtr::<u64>::new(slot), &tcb)?;
+    sys::user::write(b, UserPtr::<u64>::new(rsp), &0u64)?;
+    Ok(Start { entry: attr.entry_point, rsp, fs: slot, tid, argument: attr.argument })
+}
+
+fn run(start: Start) {
+    let started = thread::attach(start.tid).and_then(|_| fault::alt_stack());
+    if let Err(e) = started {
+        // The guest already has the id; nothing can tell it the thread
+        // never ran, so the process must not carry on half-broken.
+        eprintln!("cloudabi-run: cannot set up thread {}: {e}", start.tid);
+        // SAFETY: ends the process.
+        unsafe { libc::_exit(71) };
+    }
+    // SAFETY: the stack and TLS slot were laid out by `layout`; this
+    // thread's context is attached.
+    unsafe { thread::run_guest(start.entry, start.rsp, u64::from(start.tid), start.argument, start.fs) };
+    // thread_exit left the guest: the host thread ends here.
+}
+
+impl ThreadOps for Linux {
+    fn thread_create(&mut self, attr: ThreadAttr) -> Result<Tid, Errno> {
+        let tid = new_tid()?;
+        let start = layout(self, &attr, tid)?;
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        let spawned = std::thread::Builder::new()
+            .name(format!("guest-{tid}"))
+            .stack_size(HOST_STACK)
+            .spawn(move || run(start));
+        if spawned.is_err() {
+            LIVE.fetch_sub(1, Ordering::Relaxed);
+            return Err(Errno::AGAIN);
+        }
+        Ok(Tid::new(tid))
+    }
+
+    fn thread_exit(&mut self) -> ! {
+        if LIVE.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The last thread: the process exits with status 0, as on
+            // FreeBSD.
+            // SAFETY: ends the process.
+            unsafe { libc::_exit(0) }
+        }
+        // SAFETY: called from the syscall handler on the host stack; the
+        // frames between here and the `enter` call hold nothing that needs
+        // dropping (the core released everything before calling this).
+        unsafe { arch::cloudabi_linux_leave(THREAD_EXITED) }
+    }
+
+    fn thread_yield(&mut self) -> Result<(), Errno> {
+        // SAFETY: sched_yield has no arguments.
+        check(unsafe { libc::sched_yield() }).map(|_| ())
+    }
+}
+
+/// What `run_guest` returns when the thread called `thread_exit`.
+pub const THREAD_EXITED: u64 = 0x7468_7265_6164; // "thread"
