@@ -321,6 +321,21 @@ fn poll_events_are_encoded_per_the_abi() {
         (Userdata::new(0x5555), Some(Errno::INVAL), Eventtype::LOCK_WRLOCK.raw())
     );
 
+    // A lock first but followed by something other than a clock is not
+    // the blocking shape: the lock fails as an event, and the second
+    // subscription (read while picking the shape) is not lost.
+    let mut lock_first = Subscription::ZERO;
+    lock_first.userdata = Userdata::new(0x7777);
+    lock_first.set_type(Eventtype::LOCK_WRLOCK);
+    let pair = [lock_first, fdsub(0x8888, Eventtype::FD_READ, 42)];
+    let input = h.put(&pair.iter().flat_map(|s| s.as_bytes().to_vec()).collect::<Vec<u8>>());
+    let out = h.alloc(64);
+    assert_eq!(h.ok(nr::POLL, [input, out, 2, 0, 0, 0])[0], 2, "both fail: the lock and the bad fd");
+    let ev: Event = h.get_pod(out);
+    assert_eq!((ev.userdata, ev.error()), (Userdata::new(0x7777), Some(Errno::INVAL)));
+    let ev: Event = h.get_pod(out + 32);
+    assert_eq!((ev.userdata, ev.error()), (Userdata::new(0x8888), Some(Errno::BADF)));
+
     // The blocking shape: a lock wait with a timeout on a lock another
     // thread holds reports the clock.
     let word = h.put(&(3 | Lock::WRLOCKED.raw()).to_le_bytes());

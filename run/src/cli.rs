@@ -34,6 +34,18 @@ pub struct Args {
     #[arg(long)]
     pub trace: bool,
 
+    /// Refuse to start the program unless the kernel can confine its raw
+    /// system calls (Landlock and seccomp; Linux backend). Without this
+    /// option they are confined as far as the kernel allows.
+    #[arg(long, overrides_with_all = ["sandbox", "no_sandbox"])]
+    pub sandbox: bool,
+
+    /// Do not confine the program's raw system calls (Linux backend).
+    /// UNSAFE: a program that makes Linux system calls itself can then do
+    /// anything the user can.
+    #[arg(long, overrides_with_all = ["sandbox", "no_sandbox"])]
+    pub no_sandbox: bool,
+
     /// Print the encoded argument data and the descriptor list, then exit
     /// without running the program.
     #[arg(long)]
@@ -68,7 +80,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
         return dump::dump(&mut io::stdout().lock(), &encoded, descriptions)
             .map_err(|e| Failure::new(Status::OsError, format!("cannot write the dump: {e}")));
     }
-    let options = launch::Options { trace: args.trace };
+    let options = launch::Options {
+        trace: args.trace,
+        sandbox: launch::Sandbox::from_flags(args.sandbox, args.no_sandbox),
+    };
     Err(launch::launch(exe, &args.executable, encoded, resolved.fds.into_fds(), &options))
 }
 
@@ -126,4 +141,26 @@ fn read_config(path: Option<&Path>) -> Result<(String, String), Failure> {
     let text =
         config::text_from_bytes(bytes).map_err(|e| Failure::new(Status::Config, e.located(&source)))?;
     Ok((source, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::launch::Sandbox;
+
+    fn sandbox(flags: &[&str]) -> Sandbox {
+        let argv = ["cloudabi-run"].iter().chain(flags).chain(&["prog"]).map(OsString::from);
+        let args = parse(argv).unwrap().unwrap();
+        Sandbox::from_flags(args.sandbox, args.no_sandbox)
+    }
+
+    #[test]
+    fn sandbox_flags_and_the_last_one_wins() {
+        assert_eq!(sandbox(&[]), Sandbox::Auto);
+        assert_eq!(sandbox(&["--sandbox"]), Sandbox::Required);
+        assert_eq!(sandbox(&["--no-sandbox"]), Sandbox::Off);
+        assert_eq!(sandbox(&["--sandbox", "--no-sandbox"]), Sandbox::Off);
+        assert_eq!(sandbox(&["--no-sandbox", "--sandbox"]), Sandbox::Required);
+        assert_eq!(sandbox(&["--sandbox", "--sandbox"]), Sandbox::Required);
+    }
 }

@@ -16,6 +16,34 @@ use crate::exit::Status;
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub trace: bool,
+    pub sandbox: Sandbox,
+}
+
+/// `--sandbox` / `--no-sandbox`: whether the Linux backend confines the
+/// program's raw system calls (Landlock and seccomp). On FreeBSD the
+/// kernel module always confines, and the choice means nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sandbox {
+    /// Neither flag: confine with what the kernel has, warning about the
+    /// rest.
+    #[default]
+    Auto,
+    /// `--sandbox`: refuse to start the program if the kernel cannot
+    /// confine it.
+    Required,
+    /// `--no-sandbox`: do not confine (unsafe with untrusted programs).
+    Off,
+}
+
+impl Sandbox {
+    /// From the two flags; clap keeps only the last of them set.
+    pub fn from_flags(sandbox: bool, no_sandbox: bool) -> Sandbox {
+        match (sandbox, no_sandbox) {
+            (_, true) => Sandbox::Off,
+            (true, false) => Sandbox::Required,
+            (false, false) => Sandbox::Auto,
+        }
+    }
 }
 
 /// Runs `exe` (at `path`, for messages) with `argdata` and `fds[i]` as
@@ -33,10 +61,13 @@ pub fn launch(
 
 #[cfg(target_os = "linux")]
 fn backend(exe: File, argdata: Vec<u8>, fds: Vec<(OwnedFd, FdRights)>, options: &Options) -> Failure {
-    // The backend's options will grow (--sandbox); the update keeps this
-    // compiling when they do.
-    #[allow(clippy::needless_update)]
-    let backend_options = crate::linux::Options { trace: options.trace, ..Default::default() };
+    use crate::linux::sandbox::Policy;
+    let sandbox = match options.sandbox {
+        Sandbox::Auto => Some(Policy::BestEffort),
+        Sandbox::Required => Some(Policy::Required),
+        Sandbox::Off => None,
+    };
+    let backend_options = crate::linux::Options { trace: options.trace, sandbox };
     let Err(error) = crate::linux::launch(exe, argdata, fds, &backend_options);
     linux_failure(error)
 }
@@ -59,6 +90,13 @@ fn backend(exe: File, argdata: Vec<u8>, fds: Vec<(OwnedFd, FdRights)>, options: 
     use crate::native;
     if options.trace {
         let warning = "cloudabi-run: warning: --trace needs the Linux backend; use ktrace(1) instead";
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{warning}\n").as_bytes());
+    }
+    // --sandbox means nothing here: the cloudabi64 module confines every
+    // CloudABI process itself, and --no-sandbox cannot turn that off.
+    if options.sandbox == Sandbox::Off {
+        let warning =
+            "cloudabi-run: warning: --no-sandbox has no effect: the cloudabi64 module always confines";
         let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{warning}\n").as_bytes());
     }
     if let Err(message) = native::elf::check(&exe) {
@@ -89,6 +127,13 @@ mod tests {
             let failure = linux_failure(error);
             assert_eq!((failure.status, failure.message), (status, message));
         }
+    }
+
+    #[test]
+    fn the_last_sandbox_flag_counts() {
+        assert_eq!(Sandbox::from_flags(false, false), Sandbox::Auto);
+        assert_eq!(Sandbox::from_flags(true, false), Sandbox::Required);
+        assert_eq!(Sandbox::from_flags(false, true), Sandbox::Off);
     }
 
     #[test]

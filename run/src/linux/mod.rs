@@ -19,7 +19,7 @@ mod hostvdso;
 mod image;
 mod loader;
 pub mod reexec;
-mod sandbox;
+pub mod sandbox;
 mod thread;
 mod trace;
 mod vdso;
@@ -27,7 +27,6 @@ mod vdso;
 use std::convert::Infallible;
 use std::fmt;
 use std::fs::File;
-use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use sys::backend::FdRights;
@@ -37,8 +36,9 @@ use sys::backend::FdRights;
 pub struct Options {
     /// Print one line per syscall to standard error.
     pub trace: bool,
-    /// Confine the guest's raw Linux system calls (`sandbox::apply`).
-    pub sandbox: bool,
+    /// Confine the guest's raw Linux system calls (`sandbox::apply`), and
+    /// how insistently; `None`: `--no-sandbox`.
+    pub sandbox: Option<sandbox::Policy>,
 }
 
 /// Why a program could not be started.
@@ -91,7 +91,7 @@ pub fn launch(
 /// descriptors with their exact rights and types, and the shared table of
 /// rights in flight.
 fn start(
-    mut exe: File,
+    exe: File,
     argdata: Vec<u8>,
     fds: Vec<backend::Granted>,
     inflight: Option<OwnedFd>,
@@ -102,8 +102,8 @@ fn start(
             "the Linux backend runs x86-64 programs on x86-64 hosts only".into(),
         ));
     }
-    let mut data = Vec::new();
-    exe.read_to_end(&mut data).map_err(|e| LaunchError::Setup(format!("reading the executable: {e}")))?;
+    let data =
+        read_from_start(&exe).map_err(|e| LaunchError::Setup(format!("reading the executable: {e}")))?;
     let img = elf::parse(&data).map_err(|e| LaunchError::NotExecutable(e.0))?;
     elf::check_executable(&img, elf::EM_X86_64).map_err(|e| LaunchError::NotExecutable(e.0))?;
     let loaded = loader::load(&img).map_err(LaunchError::Setup)?;
@@ -120,8 +120,11 @@ fn start(
     let start = image::build(&argdata, &loaded, &facts).map_err(LaunchError::Setup)?;
     let granted: Vec<(RawFd, FdRights)> = fds.iter().map(|g| (g.fd.as_raw_fd(), g.rights)).collect();
     backend::init(fds, inflight, opts).map_err(LaunchError::Setup)?;
-    if opts.sandbox {
-        sandbox::apply(&granted).map_err(LaunchError::Setup)?;
+    if let Some(policy) = opts.sandbox {
+        sandbox::apply(&granted, policy).map_err(|e| match e {
+            sandbox::Error::Refused(m) => LaunchError::Unsupported(m),
+            sandbox::Error::Failed(m) => LaunchError::Setup(m),
+        })?;
     }
     fault::reset_signals();
     // SAFETY: the image is loaded, the stack and TLS slot are laid out per
@@ -136,6 +139,22 @@ fn start(
     }
     // The guest only leaves through proc_exit or thread_exit.
     Err(LaunchError::Setup(format!("the program's initial thread returned ({value})")))
+}
+
+/// The whole file, from its first byte whatever its offset (a descriptor
+/// handed on by `proc_exec` may have been read from).
+fn read_from_start(f: &File) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let mut data = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match f.read_at(&mut buf, data.len() as u64) {
+            Ok(0) => return Ok(data),
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Lets the entry code answer `clock_time_get` through Linux's vDSO

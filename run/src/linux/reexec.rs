@@ -6,7 +6,7 @@
 //! The variable holds `key=value` pairs separated by `;`: `exe` and
 //! `argdata` (descriptors: the executable and a memory file with the
 //! argument data), `inflight` (optional: the shared rights table),
-//! `trace` and `sandbox` (0 or 1), and `fds`: a `,`-separated list of
+//! `trace` (0 or 1), `sandbox` (`off`, `auto` or `required`), and `fds`: a `,`-separated list of
 //! `fd/type/base/inheriting` (the type and rights as CloudABI numbers).
 
 use std::fs::File;
@@ -18,6 +18,7 @@ use abi::{Filetype, Rights};
 use sys::backend::FdRights;
 
 use super::backend::Granted;
+use super::sandbox::Policy;
 use super::{LaunchError, Options};
 
 /// The environment variable.
@@ -40,7 +41,7 @@ pub struct Spec {
     pub argdata: RawFd,
     pub inflight: Option<RawFd>,
     pub trace: bool,
-    pub sandbox: bool,
+    pub sandbox: Option<Policy>,
     pub fds: Vec<SpecFd>,
 }
 
@@ -59,12 +60,16 @@ impl Spec {
                 )
             })
             .collect();
+        let sandbox = match self.sandbox {
+            None => "off",
+            Some(Policy::BestEffort) => "auto",
+            Some(Policy::Required) => "required",
+        };
         let mut s = format!(
-            "exe={};argdata={};trace={};sandbox={}",
+            "exe={};argdata={};trace={};sandbox={sandbox}",
             self.exe,
             self.argdata,
-            u8::from(self.trace),
-            u8::from(self.sandbox)
+            u8::from(self.trace)
         );
         if let Some(t) = self.inflight {
             s.push_str(&format!(";inflight={t}"));
@@ -85,7 +90,14 @@ impl Spec {
                 "argdata" => argdata = Some(num(v)?),
                 "inflight" => spec.inflight = Some(num(v)?),
                 "trace" => spec.trace = v == "1",
-                "sandbox" => spec.sandbox = v == "1",
+                "sandbox" => {
+                    spec.sandbox = match v {
+                        "off" => None,
+                        "auto" => Some(Policy::BestEffort),
+                        "required" => Some(Policy::Required),
+                        _ => return Err(format!("bad sandbox `{v}`")),
+                    }
+                }
                 "fds" => {
                     for f in v.split(',').filter(|f| !f.is_empty()) {
                         spec.fds.push(decode_fd(f)?);
@@ -166,7 +178,7 @@ mod tests {
             argdata: 6,
             inflight: Some(7),
             trace: true,
-            sandbox: false,
+            sandbox: Some(Policy::Required),
             fds: vec![SpecFd {
                 fd: 8,
                 filetype: Filetype::PROCESS,

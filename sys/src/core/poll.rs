@@ -26,13 +26,17 @@ pub(super) fn poll<B: Backend + ?Sized>(b: &mut B, a: args::Poll) -> Result<u64,
     let first: Subscription = input.read(b)?;
     let blocking =
         matches!(first.r#type(), Some(Eventtype::CONDVAR | Eventtype::LOCK_RDLOCK | Eventtype::LOCK_WRLOCK));
+    let mut second = None;
     if blocking && n <= 2 {
-        let second: Option<Subscription> = if n == 2 { Some(input.read(b)?) } else { None };
-        if second.is_none_or(|s| s.r#type() == Some(Eventtype::CLOCK)) {
+        second = if n == 2 { Some(input.read(b)?) } else { None };
+        if second.is_none_or(|s: Subscription| s.r#type() == Some(Eventtype::CLOCK)) {
             return block(b, first, second, output);
         }
     }
-    let mut subs = UserSubscriptions { first: Some(first), rest: input, left: n - 1, total: n };
+    // Whatever was already read goes first, then the rest of the array.
+    let read = 1 + u64::from(second.is_some());
+    let mut subs =
+        UserSubscriptions { pending: [Some(first), second], rest: input, left: n - read, total: n };
     let mut events = UserEvents { out: output, stored: 0 };
     b.poll_events(&mut subs, &mut events)?;
     Ok(events.stored)
@@ -130,10 +134,12 @@ fn deadline(c: &SubscriptionClock) -> Option<Deadline> {
 }
 
 /// The subscriptions of an event `poll`, read from user memory one at a
-/// time (the first one was already read to pick the shape).
+/// time (the first one or two were already read to pick the shape).
 struct UserSubscriptions {
-    first: Option<Subscription>,
+    /// Subscriptions already read to pick the shape, in order.
+    pending: [Option<Subscription>; 2],
     rest: UserReader,
+    /// How many are still to be read from `rest`.
     left: u64,
     total: u64,
 }
@@ -144,7 +150,8 @@ impl<F> Subscriptions<F> for UserSubscriptions {
     }
 
     fn next(&mut self, files: &mut dyn FdLookup<F>) -> Result<Option<Sub<F>>, Errno> {
-        let raw = match self.first.take() {
+        let pending = self.pending.iter_mut().find_map(Option::take);
+        let raw = match pending {
             Some(s) => s,
             None if self.left == 0 => return Ok(None),
             None => {

@@ -13,7 +13,7 @@
 
 use std::convert::Infallible;
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, OnceLock};
 
 use abi::*;
@@ -34,13 +34,9 @@ static REMEMBERED: OnceLock<Remembered> = OnceLock::new();
 /// Opens cloudabi-run's own executable (before any sandbox is applied) and
 /// keeps the options for re-executed instances.
 pub fn remember(opts: &Options) -> Result<(), String> {
-    // SAFETY: open of a constant path; the descriptor is ours.
-    let fd = unsafe { libc::open(c"/proc/self/exe".as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(format!("opening cloudabi-run's own executable: {}", std::io::Error::last_os_error()));
-    }
-    // SAFETY: `fd` was just opened and is owned by no one else.
-    let self_exe = unsafe { OwnedFd::from_raw_fd(fd) };
+    // At the number an inherited sandbox allows re-executing (see
+    // `sandbox::open_self_exe`).
+    let self_exe = crate::linux::sandbox::open_self_exe()?;
     let _ = REMEMBERED.set(Remembered { self_exe, options: opts.clone() });
     Ok(())
 }

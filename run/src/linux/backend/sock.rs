@@ -87,7 +87,14 @@ impl SockOps for Linux {
         if msg.msg_flags & libc::MSG_CTRUNC != 0 {
             out |= Roflags::FDS_TRUNCATED;
         }
-        let received = take_fds(&msg);
+        let mut received = take_fds(&msg);
+        // The control buffer is rounded up to 8 bytes, so the kernel may
+        // have passed more than there is room for. As FreeBSD does, a
+        // message whose descriptors do not all fit delivers none of them.
+        if received.len() > room || out.contains(Roflags::FDS_TRUNCATED) {
+            received.clear();
+            out |= Roflags::FDS_TRUNCATED;
+        }
         let mut count = 0;
         let mut result = Ok(());
         for fd in received {
