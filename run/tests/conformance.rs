@@ -122,6 +122,17 @@ fn run_one(program: &Path, config: &str, spec: &Spec, cwd: &Path, env: &[(&str, 
         .expect("start cloudabi-run");
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), config.as_bytes()).unwrap();
     drop(child.stdin.take());
+    // Drain both pipes while the program runs: one that writes more than a
+    // pipe holds must not block.
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let out_reader = drain(Box::new(child.stdout.take().unwrap()));
+    let err_reader = drain(Box::new(child.stderr.take().unwrap()));
     let deadline = Instant::now() + Duration::from_secs(spec.timeout);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -134,9 +145,8 @@ fn run_one(program: &Path, config: &str, spec: &Spec, cwd: &Path, env: &[(&str, 
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let (mut out, mut err) = (String::new(), String::new());
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let out = out_reader.join().unwrap_or_default();
+    let err = err_reader.join().unwrap_or_default();
     // Every line is `ok <name>`; anything else (FAIL, noise) is a failure.
     let fails: Vec<&str> = out.lines().filter(|l| !l.starts_with("ok ")).collect();
     let oks = out.lines().count() - fails.len();

@@ -10,7 +10,15 @@ cloudabi_fd_t t_out = T_NOFD;
 cloudabi_fd_t t_tmp = T_NOFD;
 unsigned int t_failures;
 
+// A case may define its own t_preflight to look at the configuration
+// before "out" is required: a program that proc_exec runs again in
+// another role may be given no descriptors at all.
+__attribute__((weak)) void t_preflight(const argdata_t *ad) {
+  (void)ad;
+}
+
 void program_main(const argdata_t *ad) {
+  t_preflight(ad);
   // Without "out" there is nowhere to report to: exit 2, silently.
   if (argdata_map_get_fd(ad, "out", &t_out) != 0)
     _Exit(2);

@@ -1,5 +1,5 @@
 // The guest test library: configuration, checks and the output protocol
-// (guest/tests/README.md).
+// (guest/conformance/README.md).
 // SPDX-License-Identifier: BSD-2-Clause
 //
 // A test program defines test_main(). The library's program_main reads the
@@ -28,6 +28,9 @@
 
 // Defined by each test program; `config` is the whole argument data.
 void test_main(const argdata_t *config);
+// Optional: runs first, before "out" is looked up (the library's default
+// does nothing). For programs that proc_exec runs again in another role.
+void t_preflight(const argdata_t *config);
 
 // From the configuration. t_tmp is T_NOFD without "tmpdir".
 extern cloudabi_fd_t t_out;

@@ -7,7 +7,6 @@
 //! a new thread id.
 
 use std::convert::Infallible;
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use abi::*;
@@ -60,6 +59,8 @@ impl ProcOps for Linux {
         // copies are consistent and free.
         let table = self.table_mut();
         let registry = sock::lock_registry();
+        // SAFETY: getpid has no arguments.
+        let parent = unsafe { libc::getpid() };
         // SAFETY: fork; the child only continues this syscall and returns
         // to the guest.
         let pid = unsafe { libc::fork() };
@@ -69,6 +70,17 @@ impl ProcOps for Linux {
             return Err(last_errno());
         }
         if pid == 0 {
+            // The child dies with its parent process, as it would when the
+            // kernel closes a FreeBSD process descriptor at exit. (Linux
+            // ties this to the forking thread: `thread_exit` keeps a
+            // thread that has forked alive, see `thread::forked`.)
+            // SAFETY: prctl and getppid with plain integer arguments.
+            unsafe {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                if libc::getppid() != parent {
+                    libc::_exit(0);
+                }
+            }
             thread::reset_after_fork();
             crate::linux::thread::set_current_tid(child_tid);
             return Ok((Fd::PROCESS_CHILD, Tid::new(child_tid)));
@@ -87,7 +99,7 @@ impl ProcOps for Linux {
                 return Err(e);
             }
         };
-        let _ = pidfd.as_raw_fd();
+        thread::forked();
         let rights = sys::rights::for_new_fd(Filetype::PROCESS, rights);
         let fd = self.table_mut().insert(Slot { file: Arc::new(HostFile::process(pidfd)), rights })?;
         Ok((fd, Tid::new(child_tid)))

@@ -34,9 +34,23 @@ pub fn new_tid() -> Result<u32, Errno> {
     if tid >= TID_LIMIT { Err(Errno::AGAIN) } else { Ok(tid) }
 }
 
-/// After `fork`: the child's only thread is the caller.
+thread_local! {
+    /// Whether this thread has forked a child: the child is killed when
+    /// its parent thread ends (`PR_SET_PDEATHSIG`), so such a thread must
+    /// outlive `thread_exit` until the process ends.
+    static FORKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Notes that the calling thread has forked a child.
+pub fn forked() {
+    FORKED.with(|f| f.set(true));
+}
+
+/// After `fork`: the child's only thread is the caller, which has not
+/// forked (yet).
 pub fn reset_after_fork() {
     LIVE.store(1, Ordering::Relaxed);
+    FORKED.with(|f| f.set(false));
 }
 
 /// Where a new thread starts: its registers.
@@ -101,6 +115,13 @@ impl ThreadOps for Linux {
             // FreeBSD.
             // SAFETY: ends the process.
             unsafe { libc::_exit(0) }
+        }
+        if FORKED.with(|f| f.get()) {
+            // Keep the host thread (and so its children) alive; the last
+            // guest thread's exit ends the process.
+            loop {
+                std::thread::park();
+            }
         }
         // SAFETY: called from the syscall handler on the host stack; the
         // frames between here and the `enter` call hold nothing that needs
