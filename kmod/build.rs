@@ -172,21 +172,47 @@ fn rust_type(c: &str, line: usize) -> String {
         "u_int" | "const u_int" => "c_uint",
         "bool" => "bool",
         "size_t" | "uintptr_t" | "vm_offset_t" | "vm_size_t" => "usize",
+        "intptr_t" => "isize",
         "size_t *" | "uintptr_t *" | "volatile uintptr_t *" => "*mut usize",
+        "ssize_t *" => "*mut isize",
         "off_t" | "vm_ooffset_t" => "i64",
-        "vm_pindex_t" => "u64",
+        "off_t *" => "*mut i64",
+        "ino_t" | "vm_pindex_t" => "u64",
+        "uint32_t" => "u32",
+        "uint32_t *" | "volatile uint32_t *" => "*mut u32",
+        "int32_t *" => "*mut i32",
+        "uint8_t *" => "*mut u8",
+        "int *" => "*mut c_int",
+        "mode_t" => "u16",
+        "clockid_t" => "c_int",
+        "socklen_t *" => "*mut u32",
+        // An enum is an int; its values are `const` rows of layouts.txt.
+        "enum uio_seg" => "c_uint",
         "vm_prot_t" | "objtype_t" => "u8",
         "char *" => "*mut c_char",
         "const char *" => "*const c_char",
         "void *" => "*mut c_void",
-        "const void *" => "*const c_void",
+        "const void *" | "volatile const void *" => "*const c_void",
+        "cap_rights_t *" => "*mut CapRightsT",
+        "const cap_rights_t *" => "*const CapRightsT",
+        "stack_t *" => "*mut StackT",
         "Elf64_Brandinfo *" => "*mut Brandinfo",
         "vm_object_t" => "*mut VmObject",
         "vm_page_t" => "*mut VmPage",
         "vm_page_t *" => "*mut *mut VmPage",
         "const struct sigaction *" => "*const Sigaction",
         "struct sysent[]" => "[Sysent; 0]",
+        "struct malloc_type[]" => "[MallocType; 0]",
+        "uma_zone_t" => "*mut UmaZone",
+        "int (*)(struct thread *, void *)" => "Option<ThreadInit>",
+        "void (*)(void *)" => "Option<Upcall>",
         _ => {
+            if let Some(tag) = c.strip_prefix("const struct ").and_then(|r| r.strip_suffix(" *")) {
+                return format!("*const {}", rust_struct(tag, line));
+            }
+            if let Some(tag) = c.strip_prefix("struct ").and_then(|r| r.strip_suffix(" **")) {
+                return format!("*mut *mut {}", rust_struct(tag, line));
+            }
             if let Some(tag) = c.strip_prefix("struct ").and_then(|r| r.strip_suffix(" *")) {
                 return format!("*mut {}", rust_struct(tag, line));
             }
@@ -200,6 +226,7 @@ fn rust_struct(tag: &str, line: usize) -> &'static str {
     match tag {
         "thread" => "Thread",
         "proc" => "Proc",
+        "vmspace" => "Vmspace",
         "image_params" => "ImageParams",
         "image_args" => "ImageArgs",
         "vnode" => "Vnode",
@@ -210,8 +237,48 @@ fn rust_struct(tag: &str, line: usize) -> &'static str {
         "sigaction" => "Sigaction",
         "ucred" => "Ucred",
         "pcb" => "Pcb",
+        "file" => "File",
+        "filecaps" => "Filecaps",
+        "iovec" => "Iovec",
+        "uio" => "Uio",
+        "stat" => "Stat",
+        "timespec" => "Timespec",
+        "mmap_req" => "MmapReq",
+        "kevent_copyops" => "KeventCopyops",
+        "umtx_key" => "UmtxKey",
+        "umtx_q" => "UmtxQ",
+        "umtxq_chain" => "UmtxqChain",
+        "umtx_abs_timeout" => "UmtxAbsTimeout",
+        "rtprio" => "Rtprio",
+        "fork_req" => "ForkReq",
+        "mac" => "Mac",
+        "msghdr" => "Msghdr",
+        "mbuf" => "Mbuf",
+        "sockaddr" => "Sockaddr",
+        "malloc_type" => "MallocType",
+        "uma_zone" => "UmaZone",
         _ => fail(&format!("kpi-symbols.txt:{line}: no Rust mapping for struct {tag}")),
     }
+}
+
+/// Splits a parameter list at the commas outside parentheses (function
+/// pointer parameters have their own lists).
+fn split_params(list: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, ch) in list.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(list[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(list[start..].trim());
+    out.into_iter().filter(|p| !p.is_empty()).collect()
 }
 
 /// Splits `RET (PARAMS)` into the return type and the parameter types.
@@ -220,8 +287,7 @@ fn split_fn_type(ty: &str, line: usize) -> (&str, Vec<&str>) {
         .find('(')
         .unwrap_or_else(|| fail(&format!("kpi-symbols.txt:{line}: `{ty}` is not a function type")));
     let close = ty.rfind(')').unwrap_or_else(|| fail(&format!("kpi-symbols.txt:{line}: unbalanced `{ty}`")));
-    let params = ty[open + 1..close].split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
-    (ty[..open].trim(), params)
+    (ty[..open].trim(), split_params(&ty[open + 1..close]))
 }
 
 fn kpi_rs(text: &str, release: &str, arch: &str) -> String {

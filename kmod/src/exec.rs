@@ -197,6 +197,7 @@ unsafe fn set_tls(td: *mut Thread, base: u64) {
     // C-runtime TLS semantics) is what a CloudABI thread needs.
     #[cfg(freebsd14)]
     let error = unsafe { kpi::cpu_set_user_tls(td, base as *mut c_void) };
+    // SAFETY: as above.
     #[cfg(freebsd15)]
     let error = unsafe { kpi::cpu_set_user_tls(td, base as *mut c_void, 0) };
     if error != 0 {

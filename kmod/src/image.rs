@@ -89,6 +89,41 @@ pub fn entry_registers(stack: u64, tls: Tls) -> Option<(u64, u64)> {
     Some((stack, stack.checked_add(slots * SLOT)?))
 }
 
+/// Where `thread_create` puts a new thread's TCB, TLS base and stack
+/// inside the stack the caller handed it (as the in-tree module did): the
+/// 8-byte TCB at the top (8-aligned), on x86-64 a slot holding its address
+/// right below it, and the stack below that. The kernel never writes the
+/// TCB itself (the C runtime fills it); it writes only the slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadLayout {
+    pub tcb: u64,
+    /// x86-64 only: the slot holding `tcb`.
+    pub tcb_slot: Option<u64>,
+    /// The TLS register: `%fs` base (the slot) or `tpidr_el0` (the TCB).
+    pub tls_base: u64,
+    /// What remains as the thread's stack: `[stack, stack + stack_len)`.
+    pub stack_len: u64,
+}
+
+/// The layout in the stack `[stack, stack + len)`; `None` if the range
+/// wraps or is too small to hold the TCB (and slot).
+pub fn thread_layout(stack: u64, len: u64, tls: Tls) -> Option<ThreadLayout> {
+    let top = stack.checked_add(len)?;
+    let below = |addr: u64| -> Option<u64> {
+        let at = addr.checked_sub(SLOT)? & !(WORD - 1);
+        (at >= stack).then_some(at)
+    };
+    let tcb = below(top)?;
+    let (tcb_slot, tls_base) = match tls {
+        Tls::SlotHoldingTcbAddress => {
+            let slot = below(tcb)?;
+            (Some(slot), slot)
+        }
+        Tls::Direct => (None, tcb),
+    };
+    Some(ThreadLayout { tcb, tcb_slot, tls_base, stack_len: tls_base - stack })
+}
+
 /// Turns 16 random bytes into an RFC 4122 version 4 UUID.
 pub fn uuid_v4(mut raw: [u8; PID_LEN]) -> [u8; PID_LEN] {
     raw[6] = (raw[6] & 0x0f) | 0x40;
@@ -242,5 +277,26 @@ mod tests {
         assert_eq!(argdata_len(0), 0);
         assert_eq!(argdata_len(1), 0);
         assert_eq!(argdata_len(10), 9);
+    }
+
+    #[test]
+    fn thread_layouts() {
+        let l = thread_layout(0x1000, 0x1000, Tls::SlotHoldingTcbAddress).unwrap();
+        assert_eq!(l.tcb, 0x1ff8);
+        assert_eq!(l.tcb_slot, Some(0x1ff0));
+        assert_eq!(l.tls_base, 0x1ff0);
+        assert_eq!(l.stack_len, 0xff0);
+        let l = thread_layout(0x1000, 0x1000, Tls::Direct).unwrap();
+        assert_eq!((l.tcb, l.tcb_slot, l.tls_base, l.stack_len), (0x1ff8, None, 0x1ff8, 0xff8));
+        // An unaligned top is rounded down.
+        let l = thread_layout(0x1000, 0x1005, Tls::Direct).unwrap();
+        assert_eq!(l.tcb, 0x1ff8);
+        // Too small for the TCB (and, on x86-64, the slot), or wrapping.
+        assert_eq!(thread_layout(0x1000, 7, Tls::Direct), None);
+        assert!(thread_layout(0x1000, 8, Tls::Direct).is_some());
+        assert_eq!(thread_layout(0x1000, 15, Tls::SlotHoldingTcbAddress), None);
+        assert!(thread_layout(0x1000, 16, Tls::SlotHoldingTcbAddress).is_some());
+        assert_eq!(thread_layout(u64::MAX - 4, 16, Tls::Direct), None);
+        assert_eq!(thread_layout(0, 0, Tls::Direct), None);
     }
 }

@@ -8,14 +8,18 @@
 //! Layout of the crate:
 //! - `ffi/`: the only place with raw kernel FFI: `#[repr(C)]` mirrors, the
 //!   generated `extern` declarations and the accessors for large structs.
-//! - pure modules ([`errno`], [`image`], [`syscalls`]) are unit-tested on
-//!   the host; everything else exists only in the kernel build.
+//! - `backend/`: the FreeBSD implementation of the `sys` core's backend
+//!   traits, over `kern_*` functions.
+//! - pure modules ([`convert`], [`errno`], [`image`], [`syscalls`]) are
+//!   unit-tested on the host; everything else exists only in the kernel
+//!   build.
 #![cfg_attr(target_os = "none", no_std)]
 // LLVM must not turn loops into calls of builtins the kernel lacks; the
 // kernel's own memcpy/memset/memmove/memcmp are used for copies.
 #![no_builtins]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+pub mod convert;
 pub mod errno;
 pub mod image;
 pub mod syscalls;
@@ -29,6 +33,8 @@ pub mod consts {
 
 #[cfg(target_os = "none")]
 mod arch;
+#[cfg(target_os = "none")]
+mod backend;
 #[cfg(target_os = "none")]
 mod brand;
 #[cfg(target_os = "none")]

@@ -89,13 +89,21 @@ static SYSINIT_SET: KernelCell<[*mut Sysinit; 1]> = KernelCell::new([cloudabi64_
 
 // The arm64 kernel linker finds linker sets through these symbols; weak
 // references make the final link define them (sys/linker_set.h does the
-// same with __WEAK).
+// same with __WEAK). They are used from a retained section, so that the
+// `--gc-sections` of the first link keeps the references.
 #[cfg(target_arch = "aarch64")]
 core::arch::global_asm!(
     ".weak __start_set_modmetadata_set",
     ".weak __stop_set_modmetadata_set",
     ".weak __start_set_sysinit_set",
     ".weak __stop_set_sysinit_set",
+    ".pushsection .data.cloudabi64_set_bounds,\"awR\",%progbits",
+    ".balign 8",
+    ".quad __start_set_modmetadata_set",
+    ".quad __stop_set_modmetadata_set",
+    ".quad __start_set_sysinit_set",
+    ".quad __stop_set_sysinit_set",
+    ".popsection",
 );
 
 /// The module event handler (`modeventhand_t`).
@@ -128,7 +136,7 @@ fn load() -> c_int {
         }
         return e;
     }
-    console::log(c"CloudABI ELF64 brand registered (all 49 syscalls return ENOSYS in this version)");
+    console::log(c"CloudABI ELF64 brand registered");
     0
 }
 

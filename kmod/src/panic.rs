@@ -18,3 +18,10 @@ fn panic(info: &PanicInfo<'_>) -> ! {
         kpi::panic(c"cloudabi64: internal error at %.*s:%u".as_ptr(), len, file.as_ptr(), line as c_uint)
     }
 }
+
+/// Keeps the handler (and with it the reference to the kernel's `panic()`)
+/// in the module although, by construction, no code path reaches it:
+/// `scripts/build-kmod` links with `--gc-sections`, which would otherwise
+/// drop it, and check-kld requires every symbol of kpi-symbols.txt.
+#[used]
+static KEEP_PANIC_HANDLER: fn(&PanicInfo<'_>) -> ! = panic;

@@ -2,25 +2,20 @@
 //! kernel uses to reach it.
 //!
 //! Every sysent entry points at [`cloudabi64_syscall`], which hands the
-//! number and the six argument registers to `abi::dispatch` with the
-//! module's handler. The handler is `abi::Unimplemented` (every syscall
-//! returns `ENOSYS`) until the FreeBSD backend of the `sys` core exists;
-//! swapping it is a change to [`handler`] only.
+//! number and the six argument registers to `sys::dispatch` with the
+//! module's FreeBSD backend ([`crate::backend`]): the syscall core decodes,
+//! validates and rights-checks, the backend performs the `kern_*` calls.
 
 use core::ffi::{c_char, c_int, c_void};
 
-use crate::consts::{AUE_NULL, EJUSTRETURN, SY_THR_STATIC, SYF_CAPENABLED};
+use crate::backend::FreeBsd;
+use crate::consts::{AUE_NULL, SY_THR_STATIC, SYF_CAPENABLED};
 use crate::errno;
 use crate::ffi::access;
 use crate::ffi::cell::{KernelCell, Shared};
 use crate::ffi::sysent::Sysent;
 use crate::ffi::types::Thread;
 use crate::syscalls::{COUNT, NAMES, NARGS, TABLE_LEN};
-
-/// The syscall handler the module dispatches to.
-fn handler() -> abi::Unimplemented {
-    abi::Unimplemented
-}
 
 /// The sysent table: one entry per syscall plus the out-of-range entry.
 /// Every entry is `SYF_CAPENABLED` (CloudABI processes run in capability
@@ -71,7 +66,10 @@ const fn name_table() -> [*const c_char; COUNT] {
 /// `sv_fetch_syscall_args`, `uap` points at its argument registers.
 ///
 /// Returns 0 with the results in `td_retval`, or a native errno (which
-/// `sv_set_syscall_retval` turns back into the CloudABI errno).
+/// `sv_set_syscall_retval` turns back into the CloudABI errno), or the
+/// `ERESTART`/`EJUSTRETURN` a kernel function produced (an interrupted
+/// call to restart; a successful `proc_exec`, whose registers are the new
+/// image's and must be left alone).
 ///
 /// # Safety
 /// Called by the kernel's `syscallenter()` with the current thread.
@@ -84,14 +82,18 @@ pub unsafe extern "C" fn cloudabi64_syscall(td: *mut Thread, _uap: *mut c_void) 
         let a = &sa.args;
         (u64::from(sa.code), [a[0], a[1], a[2], a[3], a[4], a[5]])
     };
-    match abi::dispatch(&mut handler(), number, &regs) {
+    // SAFETY: `td` is the current thread, in its syscall; the backend
+    // lives on this stack frame only.
+    let mut backend = unsafe { FreeBsd::new(td) };
+    let result = sys::dispatch(&mut backend, number, &regs);
+    if let Some(native) = backend.native_result() {
+        return native;
+    }
+    match result {
         Ok(results) => {
             // SAFETY: `td_retval` of the current thread is ours to set.
             unsafe { *access::td_retval(td) = results };
-            // A successful proc_exec has replaced the registers through
-            // exec_setregs; EJUSTRETURN keeps sv_set_syscall_retval from
-            // overwriting them.
-            if number == u64::from(abi::nr::PROC_EXEC) { EJUSTRETURN } else { 0 }
+            0
         }
         Err(e) => errno::to_native(e),
     }

@@ -73,6 +73,20 @@ pub unsafe fn set_first_argument(td: *mut Thread, value: u64) {
     unsafe { (*access::td_frame(td)).tf_x[0] = value };
 }
 
+/// A new thread's entry arguments (`thread_create`): `entry(tid,
+/// argument)` in `x0`, `x1`.
+///
+/// # Safety
+/// `td` is a new thread that is not running yet.
+pub unsafe fn set_thread_arguments(td: *mut Thread, tid: u64, argument: u64) {
+    // SAFETY: caller contract; nothing else touches the new frame.
+    unsafe {
+        let f = &mut *access::td_frame(td);
+        f.tf_x[0] = tid;
+        f.tf_x[1] = argument;
+    }
+}
+
 /// The values a `proc_fork` child returns with: `(PROCESS_CHILD, tid)`
 /// and success.
 ///

@@ -1,7 +1,8 @@
 //! Accessors for the large, release-sensitive kernel structs. The module
 //! never mirrors `struct thread`, `struct proc`, `struct vmspace`,
-//! `struct image_params`, `struct image_args` or `struct vm_object`; it
-//! reaches the few fields it needs here, at the offsets from
+//! `struct image_params`, `struct vm_object`, `struct file`, `struct
+//! vnode`, `struct socket`, `struct mbuf`, `struct umtx_q` or `struct
+//! umtxq_chain`; it reaches the few fields it needs here, at the offsets from
 //! `kmod/layouts.txt` (checked against the 14.2 and 15.0 headers by
 //! scripts/check-layouts, and against the running kernel by the load-time
 //! self-check).
@@ -12,9 +13,12 @@
 //! type (e.g. `curthread`, or a pointer the kernel passed to a hook) and
 //! must only be called while that object cannot go away.
 
+use core::sync::atomic::{AtomicU8, AtomicU32};
+
 use super::c_char;
 use super::elf::Auxargs;
 use super::frame::{SyscallArgs, Trapframe};
+use super::kern::{ImageArgs, UmtxKey};
 use super::layouts::*;
 use super::sysent::Sysentvec;
 use super::types::*;
@@ -123,8 +127,9 @@ pub unsafe fn imgp_auxargs(imgp: *mut ImageParams) -> *const Auxargs {
 
 /// `args->begin_argv`
 pub unsafe fn args_begin_argv(args: *mut ImageArgs) -> *mut c_char {
-    // SAFETY: caller contract; `begin_argv` is a `char *`.
-    unsafe { *field::<_, *mut c_char>(args, IMAGE_ARGS_BEGIN_ARGV) }
+    // SAFETY: caller contract; `begin_argv` is a `char *` (the mirror's
+    // field, asserted against the headers).
+    unsafe { (*args).begin_argv }
 }
 
 /// `&obj->lock.rw_lock`: the cookie `_rw_wlock_cookie` takes for
@@ -133,4 +138,109 @@ pub unsafe fn args_begin_argv(args: *mut ImageArgs) -> *mut c_char {
 pub unsafe fn vm_object_lock_cookie(obj: *mut VmObject) -> *mut usize {
     // SAFETY: caller contract; `lock` is an embedded `struct rwlock`.
     unsafe { field(obj, VM_OBJECT_LOCK_COOKIE) }
+}
+
+/// `td->td_umtxq`: the thread's wait-queue entry (allocated with the
+/// thread, used by one wait at a time).
+pub unsafe fn td_umtxq(td: *mut Thread) -> *mut UmtxQ {
+    // SAFETY: caller contract; `td_umtxq` is a `struct umtx_q *`.
+    unsafe { *field::<_, *mut UmtxQ>(td, THREAD_TD_UMTXQ) }
+}
+
+/// `&fp->f_count`: the reference count (`volatile u_int`), updated
+/// atomically as `refcount(9)` does.
+pub unsafe fn f_count(fp: *mut File) -> *const AtomicU32 {
+    // SAFETY: caller contract; `f_count` is a naturally aligned u_int.
+    unsafe { field::<_, AtomicU32>(fp, FILE_F_COUNT) }
+}
+
+/// `fp->f_flag` (`volatile u_int`, FREAD, FWRITE, FNONBLOCK, ...).
+pub unsafe fn f_flag(fp: *mut File) -> u32 {
+    // SAFETY: caller contract; `f_flag` is a naturally aligned u_int that
+    // fcntl(F_SETFL) updates atomically.
+    unsafe { (*field::<_, AtomicU32>(fp, FILE_F_FLAG)).load(core::sync::atomic::Ordering::Relaxed) }
+}
+
+/// `fp->f_type` (`short`, DTYPE_*); fixed once the file is installed.
+pub unsafe fn f_type(fp: *mut File) -> i16 {
+    // SAFETY: caller contract; `f_type` is a `short`.
+    unsafe { *field::<_, i16>(fp, FILE_F_TYPE) }
+}
+
+/// `fp->f_data`: the socket, pipe, shm object, ... behind the file.
+pub unsafe fn f_data(fp: *mut File) -> *mut core::ffi::c_void {
+    // SAFETY: caller contract; `f_data` is a `void *`.
+    unsafe { *field::<_, *mut core::ffi::c_void>(fp, FILE_F_DATA) }
+}
+
+/// `fp->f_vnode`: the vnode of a vnode-backed file, or NULL.
+pub unsafe fn f_vnode(fp: *mut File) -> *mut Vnode {
+    // SAFETY: caller contract; `f_vnode` is a `struct vnode *`.
+    unsafe { *field::<_, *mut Vnode>(fp, FILE_F_VNODE) }
+}
+
+/// `vp->v_type` (`__enum_uint8(vtype)`): VREG, VDIR, ...; it only ever
+/// changes to VBAD (reclaim), so one atomic byte load is a valid snapshot.
+pub unsafe fn v_type(vp: *mut Vnode) -> u8 {
+    // SAFETY: caller contract (the vnode is held by an open file).
+    unsafe { (*field::<_, AtomicU8>(vp, VNODE_V_TYPE)).load(core::sync::atomic::Ordering::Relaxed) }
+}
+
+/// `so->so_type` (`short`: SOCK_STREAM, SOCK_DGRAM, ...), fixed at creation.
+pub unsafe fn so_type(so: *mut Socket) -> i16 {
+    // SAFETY: caller contract; `so_type` is a `short`.
+    unsafe { *field::<_, i16>(so, SOCKET_SO_TYPE) }
+}
+
+/// `so->so_options` (`int`, SO_ACCEPTCONN, ...). Read without the socket
+/// lock, as the unlocked `SOLISTENING()` checks in the kernel do.
+pub unsafe fn so_options(so: *mut Socket) -> i32 {
+    // SAFETY: caller contract; `so_options` is a naturally aligned int.
+    unsafe {
+        (*field::<_, AtomicU32>(so, SOCKET_SO_OPTIONS)).load(core::sync::atomic::Ordering::Relaxed) as i32
+    }
+}
+
+/// `&uq->uq_key`
+pub unsafe fn uq_key(uq: *mut UmtxQ) -> *mut UmtxKey {
+    // SAFETY: caller contract; `uq_key` is an embedded `struct umtx_key`.
+    unsafe { field(uq, UMTX_Q_UQ_KEY) }
+}
+
+/// `uq->uq_flags` (UQF_UMTXQ: still queued); read with the chain locked.
+pub unsafe fn uq_flags(uq: *mut UmtxQ) -> i32 {
+    // SAFETY: caller contract; `uq_flags` is an `int`.
+    unsafe { *field::<_, i32>(uq, UMTX_Q_UQ_FLAGS) }
+}
+
+/// `uq->uq_bitset = bits` (matched by `umtxq_signal_mask`); set before the
+/// entry is queued.
+pub unsafe fn set_uq_bitset(uq: *mut UmtxQ, bits: u32) {
+    // SAFETY: caller contract; `uq_bitset` is a `u_int`.
+    unsafe { *field::<_, u32>(uq, UMTX_Q_UQ_BITSET) = bits }
+}
+
+/// `&uc->uc_lock.mtx_lock`: the cookie `__mtx_lock_flags` takes for
+/// `mtx_lock(&uc->uc_lock)` in a module (sys/mutex.h with LOCK_DEBUG > 0).
+pub unsafe fn umtxq_chain_lock_cookie(uc: *mut UmtxqChain) -> *mut usize {
+    // SAFETY: caller contract; `uc_lock` is an embedded `struct mtx`.
+    unsafe { field(uc, UMTXQ_CHAIN_LOCK_COOKIE) }
+}
+
+/// `m->m_next`: the next mbuf of a chain.
+pub unsafe fn m_next(m: *mut Mbuf) -> *mut Mbuf {
+    // SAFETY: caller contract; `m_next` is a `struct mbuf *`.
+    unsafe { *field::<_, *mut Mbuf>(m, MBUF_M_NEXT) }
+}
+
+/// `m->m_data`: the start of the mbuf's data.
+pub unsafe fn m_data(m: *mut Mbuf) -> *const u8 {
+    // SAFETY: caller contract; `m_data` is a `caddr_t`.
+    unsafe { *field::<_, *const u8>(m, MBUF_M_DATA) }
+}
+
+/// `m->m_len`: bytes of data in this mbuf.
+pub unsafe fn m_len(m: *mut Mbuf) -> i32 {
+    // SAFETY: caller contract; `m_len` is an `int32_t`.
+    unsafe { *field::<_, i32>(m, MBUF_M_LEN) }
 }

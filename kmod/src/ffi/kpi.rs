@@ -6,6 +6,7 @@
 #![allow(dead_code, non_upper_case_globals)]
 
 use super::elf::Brandinfo;
+use super::kern::*;
 use super::signal::{KillArgs, Sigaction};
 use super::sysent::Sysent;
 use super::types::*;

@@ -10,6 +10,8 @@ use super::elf::*;
 #[allow(unused_imports)]
 use super::frame::*;
 #[allow(unused_imports)]
+use super::kern::*;
+#[allow(unused_imports)]
 use super::module::*;
 #[allow(unused_imports)]
 use super::signal::*;

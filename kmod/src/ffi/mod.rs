@@ -6,16 +6,20 @@
 //!   release and arch being built by `layouts` (generated from
 //!   `kmod/layouts.txt`, which scripts/check-layouts checks against the
 //!   real FreeBSD headers).
+//! - [`kern`]: mirrors of the small records the backend hands to `kern_*`
+//!   functions (`uio`, `msghdr`, `kevent`, `stat`, `filecaps`, ...).
 //! - [`kpi`]: `extern "C"` declarations generated from `kmod/kpi-symbols.txt`.
 //! - [`access`]: the accessors for the large, release-sensitive structs
-//!   (`thread`, `proc`, `vmspace`, `image_params`, `image_args`,
-//!   `vm_object`), which are never mirrored.
+//!   (`thread`, `proc`, `vmspace`, `image_params`, `vm_object`, `file`,
+//!   `vnode`, `socket`, `mbuf`, `umtx_q`, `umtxq_chain`), which are never
+//!   mirrored.
 //! - [`pcpu`]: `curthread`.
 
 pub mod access;
 pub mod cell;
 pub mod elf;
 pub mod frame;
+pub mod kern;
 pub mod kpi;
 pub mod layouts;
 pub mod module;

@@ -24,14 +24,12 @@ opaque! {
     Vmspace;
     /// `struct image_params` (sys/imgact.h)
     ImageParams;
-    /// `struct image_args` (sys/imgact.h)
-    ImageArgs;
     /// `struct vm_object` (vm/vm_object.h)
     VmObject;
     /// `struct vm_page` (vm/vm_page.h)
     VmPage;
-    /// `struct vnode` (sys/vnode.h), 14.x core dumps
-    #[cfg(freebsd14)]
+    /// `struct vnode` (sys/vnode.h): 14.x core dumps, and the type of a
+    /// vnode-backed file (`v_type`, through [`super::access`])
     Vnode;
     /// `struct coredump_writer`, 15.x core dumps
     #[cfg(freebsd15)]
@@ -42,6 +40,29 @@ opaque! {
     CapEnterArgs;
     /// `struct ucred` (sys/ucred.h)
     Ucred;
+    /// `struct file` (sys/file.h): an open file, only through
+    /// [`super::access`]
+    File;
+    /// `struct socket` (sys/socketvar.h), only through [`super::access`]
+    Socket;
+    /// `struct mbuf` (sys/mbuf.h): control data of a received message,
+    /// only through [`super::access`]
+    Mbuf;
+    /// `struct umtx_q` (sys/umtxvar.h): a thread's wait-queue entry, only
+    /// through [`super::access`]
+    UmtxQ;
+    /// `struct umtxq_chain` (sys/umtxvar.h): a hash chain of wait queues
+    UmtxqChain;
+    /// `struct rtprio` (sys/rtprio.h); passed as NULL
+    Rtprio;
+    /// `struct mac` (sys/mac.h); passed as NULL
+    Mac;
+    /// `struct malloc_type` (sys/malloc.h)
+    MallocType;
+    /// `struct sockaddr` (sys/socket.h)
+    Sockaddr;
+    /// `struct uma_zone` (vm/uma.h): a UMA zone (`uma_zone_t`)
+    UmaZone;
     /// `struct pcb` (machine/pcb.h), amd64 only: restarts need a full iret
     #[cfg(target_arch = "x86_64")]
     Pcb;

@@ -1,0 +1,330 @@
+//! The FreeBSD backend of the syscall core: `sys::backend`'s traits over
+//! the kernel's own `kern_*` functions, so that every CloudABI syscall is
+//! the native operation with the native checks (Capsicum rights on every
+//! descriptor, capability mode, `O_RESOLVE_BENEATH`).
+//!
+//! One [`FreeBsd`] exists per syscall, on the stack of
+//! `crate::syscall::cloudabi64_syscall`. It holds the current thread and
+//! the one native result CloudABI's errno cannot carry: `ERESTART` (a
+//! blocking call was interrupted by a signal and is to be restarted) and
+//! `EJUSTRETURN` (a successful `proc_exec` replaced the registers). A
+//! method that meets one records it and fails with `EINTR` so that the
+//! core unwinds; the glue then hands the recorded value to the kernel.
+//!
+//! Descriptors are [`FileRef`]s: the descriptor number, a reference on
+//! the `struct file` and a copy of its Capsicum limits, taken by
+//! `fget_cap` in [`Files::fd_get`]. The `kern_*` functions take descriptor
+//! numbers and look them up again with the Capsicum rights they need, so
+//! the kernel checks every operation against the rights of the file it
+//! actually operates on; the held reference keeps the object the core
+//! classified alive (for `f_data`, `f_flag`, `proc_exec`).
+//!
+//! Every kernel call is an `unsafe` FFI call whose contract is stated at
+//! the call; user memory is only touched by the kernel's copy routines
+//! (`copyin`/`copyout`, `UIO_USERSPACE` uios, `casueword32`), which return
+//! `EFAULT` instead of faulting.
+
+use core::ffi::{c_int, c_void};
+use core::mem::ManuallyDrop;
+use core::ptr;
+use core::sync::atomic::{Ordering, fence};
+
+use abi::{Errno, Fd, Filetype};
+use sys::backend::{FdInfo, Files, PathBuffers};
+use sys::rights::CapRights;
+use sys::user::{Fault, UserMemory};
+
+use crate::consts::{CAP_FCNTL_ALL, EJUSTRETURN, ERESTART};
+use crate::convert;
+use crate::ffi::access;
+use crate::ffi::kern::{CapRightsT, Filecaps};
+use crate::ffi::kpi;
+use crate::ffi::pcpu::curthread;
+use crate::ffi::types::{File, Socket, Thread};
+
+mod clock;
+mod fd;
+mod file;
+mod futex;
+mod mem;
+mod path;
+mod poll;
+mod proc;
+mod sock;
+mod thread;
+
+/// The backend for one syscall of the current thread.
+pub struct FreeBsd {
+    td: *mut Thread,
+    /// `ERESTART` or `EJUSTRETURN`, for the kernel instead of the result.
+    native: Option<c_int>,
+    /// This syscall has slept on a condition variable (and so released
+    /// its lock): it can no longer be restarted (see `futex.rs`).
+    condvar_slept: bool,
+}
+
+impl FreeBsd {
+    /// The backend for a syscall of `td`.
+    ///
+    /// # Safety
+    /// `td` is the current thread, inside its syscall handler; the backend
+    /// must not outlive the syscall.
+    pub unsafe fn new(td: *mut Thread) -> FreeBsd {
+        FreeBsd { td, native: None, condvar_slept: false }
+    }
+
+    /// The native value to return to the kernel instead of the dispatch
+    /// result (`ERESTART`, `EJUSTRETURN`), if a kernel call produced one.
+    pub fn native_result(&self) -> Option<c_int> {
+        self.native
+    }
+
+    /// A kernel function's result as a CloudABI result. `ERESTART` and
+    /// `EJUSTRETURN` are recorded for the glue (and fail with `EINTR`, so
+    /// that the core stops); other errnos are converted with the FreeBSD
+    /// table (`sys::errno`).
+    fn check(&mut self, error: c_int) -> Result<(), Errno> {
+        match error {
+            0 => Ok(()),
+            ERESTART | EJUSTRETURN => {
+                self.native = Some(error);
+                Err(Errno::INTR)
+            }
+            e => Err(sys::errno::from_freebsd(e)),
+        }
+    }
+
+    /// `td->td_retval[0]`, where `kern_*` functions leave their result.
+    fn retval(&self) -> u64 {
+        // SAFETY: `td` is the current thread (constructor contract); its
+        // result registers are only used by its own syscall.
+        unsafe { (*access::td_retval(self.td))[0] }
+    }
+
+    /// `td->td_retval[0]` as a descriptor number.
+    fn retval_fd(&self) -> c_int {
+        self.retval() as c_int
+    }
+
+    /// Narrows the Capsicum rights of `fd` to `rights` (a new descriptor
+    /// the backend just made); on failure the descriptor is closed.
+    fn limit_new(&mut self, fd: c_int, rights: sys::backend::FdRights) -> Result<Fd, Errno> {
+        let mut caps = cap_rights_t(convert::capsicum(rights));
+        // SAFETY: `caps` is a valid cap_rights_t; kern_cap_rights_limit
+        // only reads it.
+        let e = unsafe { kpi::kern_cap_rights_limit(self.td, fd, &mut caps) };
+        if let Err(err) = self.check(e) {
+            self.close_quietly(fd);
+            return Err(err);
+        }
+        Ok(Fd::new(fd as u32))
+    }
+
+    /// Closes a descriptor the backend made itself, ignoring errors.
+    fn close_quietly(&mut self, fd: c_int) {
+        // SAFETY: closing a descriptor of the current process.
+        unsafe { kpi::kern_close(self.td, fd) };
+    }
+}
+
+/// `cap_rights_t` for CloudABI's Capsicum rights.
+pub(crate) fn cap_rights_t(c: CapRights) -> CapRightsT {
+    CapRightsT { cr_rights: c.0 }
+}
+
+/// Capsicum limits for a new descriptor: `rights`, no ioctl limit list,
+/// and every fcntl if `CAP_FCNTL` is among the rights, none otherwise
+/// (`filecaps_validate` asserts fcntls only come with `CAP_FCNTL`).
+pub(crate) fn filecaps(c: CapRights) -> Filecaps {
+    let fcntls = if c.has(sys::rights::cap::FCNTL) { CAP_FCNTL_ALL } else { 0 };
+    Filecaps { fc_rights: cap_rights_t(c), fc_ioctls: ptr::null_mut(), fc_nioctls: -1, fc_fcntls: fcntls }
+}
+
+/// A descriptor looked up for one syscall: its number, a reference on its
+/// file and a copy of its Capsicum limits.
+pub struct FileRef {
+    fd: c_int,
+    fp: *mut File,
+    caps: Filecaps,
+}
+
+impl FileRef {
+    /// The descriptor number it was looked up by.
+    pub fn fd(&self) -> c_int {
+        self.fd
+    }
+
+    /// The referenced file.
+    pub fn fp(&self) -> *mut File {
+        self.fp
+    }
+
+    /// The Capsicum rights the descriptor had at lookup.
+    pub fn cap_rights(&self) -> CapRights {
+        CapRights(self.caps.fc_rights.cr_rights)
+    }
+
+    /// `f_flag` of the file (FREAD, FWRITE, FNONBLOCK, ...).
+    pub fn f_flag(&self) -> u32 {
+        // SAFETY: the file is referenced by `self`.
+        unsafe { access::f_flag(self.fp) }
+    }
+
+    /// The socket behind the file, if it is one.
+    pub fn socket(&self) -> Option<*mut Socket> {
+        // SAFETY: the file is referenced by `self`; `f_data` of a
+        // DTYPE_SOCKET file is its socket, which lives as long as the file.
+        unsafe {
+            (access::f_type(self.fp) == crate::consts::DTYPE_SOCKET)
+                .then(|| access::f_data(self.fp).cast::<Socket>())
+                .filter(|so| !so.is_null())
+        }
+    }
+
+    /// The CloudABI type of the file.
+    pub fn filetype(&self) -> Filetype {
+        // SAFETY: the file is referenced by `self`: its type is fixed, its
+        // vnode (for DTYPE_VNODE) and socket (for DTYPE_SOCKET) are held
+        // by it.
+        unsafe {
+            let ty = access::f_type(self.fp);
+            let vnode = (ty == crate::consts::DTYPE_VNODE)
+                .then(|| access::f_vnode(self.fp))
+                .filter(|vp| !vp.is_null())
+                .map(|vp| access::v_type(vp));
+            let so_type = self.socket().map(|so| access::so_type(so));
+            convert::filetype(ty, vnode, so_type)
+        }
+    }
+
+    /// Gives up the reference and the Capsicum limits (to install the file
+    /// in a descriptor table, which takes both over).
+    pub fn into_raw(self) -> (*mut File, Filecaps) {
+        let me = ManuallyDrop::new(self);
+        // SAFETY: `me` is never dropped, so the limits are moved out once.
+        (me.fp, unsafe { ptr::read(&me.caps) })
+    }
+}
+
+impl Drop for FileRef {
+    fn drop(&mut self) {
+        // SAFETY: `caps` came from fget_cap (which may have allocated the
+        // ioctl list), `fp` holds the reference fget_cap took.
+        unsafe {
+            if !self.caps.fc_ioctls.is_null() {
+                kpi::filecaps_free(&mut self.caps);
+            }
+            fdrop(self.fp);
+        }
+    }
+}
+
+/// `fdrop(fp, td)`: releases a file reference as `refcount_release(9)`
+/// does (release fence, decrement, saturation kept, acquire fence before
+/// the destructor), calling `_fdrop` for the last one.
+///
+/// # Safety
+/// The caller owns one reference on `fp`.
+pub(crate) unsafe fn fdrop(fp: *mut File) {
+    const SATURATED: u32 = 1 << 31;
+    const SATURATION_VALUE: u32 = 3 << 30;
+    // SAFETY: caller contract: `fp` is live while we hold a reference.
+    let count = unsafe { &*access::f_count(fp) };
+    let old = count.fetch_sub(1, Ordering::Release);
+    if old == 0 || old & SATURATED != 0 {
+        count.store(SATURATION_VALUE, Ordering::Relaxed);
+        return;
+    }
+    if old > 1 {
+        return;
+    }
+    fence(Ordering::Acquire);
+    // SAFETY: that was the last reference; `_fdrop` closes the file.
+    unsafe { kpi::_fdrop(fp, curthread()) };
+}
+
+impl UserMemory for FreeBsd {
+    fn copy_in(&mut self, src: u64, dst: &mut [u8]) -> Result<(), Fault> {
+        // SAFETY: `dst` is writable kernel memory of its length; copyin
+        // checks the user range and returns EFAULT instead of faulting.
+        match unsafe { kpi::copyin(src as *const c_void, dst.as_mut_ptr().cast(), dst.len()) } {
+            0 => Ok(()),
+            _ => Err(Fault),
+        }
+    }
+
+    fn copy_out(&mut self, dst: u64, src: &[u8]) -> Result<(), Fault> {
+        // SAFETY: `src` is readable kernel memory of its length; copyout
+        // checks the user range and returns EFAULT instead of faulting.
+        match unsafe { kpi::copyout(src.as_ptr().cast(), dst as *mut c_void, src.len()) } {
+            0 => Ok(()),
+            _ => Err(Fault),
+        }
+    }
+}
+
+impl Files for FreeBsd {
+    type File = FileRef;
+
+    fn fd_get(&mut self, fd: Fd) -> Result<(FileRef, FdInfo), Errno> {
+        // CloudABI descriptors are unsigned; numbers above INT_MAX become
+        // negative and are EBADF, like every other unused number.
+        let n = fd.raw() as c_int;
+        let mut none = cap_rights_t(CapRights::NONE);
+        let mut fp: *mut File = ptr::null_mut();
+        let mut caps = filecaps(CapRights::NONE);
+        // SAFETY: `none` asks for no rights (only an open descriptor is
+        // needed); fget_cap stores a referenced file in `fp` and a copy of
+        // the descriptor's limits in `caps` on success.
+        #[cfg(freebsd14)]
+        let e = unsafe { kpi::fget_cap(self.td, n, &mut none, &mut fp, &mut caps) };
+        // SAFETY: as above; 15.x also stores the descriptor's flags in
+        // `flags` (unused).
+        #[cfg(freebsd15)]
+        let e = unsafe {
+            let mut flags = 0u8;
+            kpi::fget_cap(self.td, n, &mut none, &mut flags, &mut fp, &mut caps)
+        };
+        self.check(e)?;
+        if fp.is_null() {
+            return Err(Errno::BADF);
+        }
+        let file = FileRef { fd: n, fp, caps };
+        let filetype = file.filetype();
+        let rights = convert::rights(file.cap_rights(), filetype, file.f_flag());
+        Ok((file, FdInfo { filetype, rights }))
+    }
+}
+
+/// A `MAXPATHLEN` buffer from `namei_zone`, the zone `namei()` itself
+/// takes a buffer from for every path it looks up (per-CPU cached): two
+/// path arguments on the kernel stack would not fit the module's 2 KiB
+/// frame limit.
+pub struct PathBuf(*mut u8);
+
+const _: () = assert!(sys::path::PATH_MAX == crate::consts::MAXPATHLEN);
+
+impl AsMut<[u8]> for PathBuf {
+    fn as_mut(&mut self) -> &mut [u8] {
+        // SAFETY: a MAXPATHLEN-byte zone item, owned by `self`.
+        unsafe { core::slice::from_raw_parts_mut(self.0, sys::path::PATH_MAX) }
+    }
+}
+
+impl Drop for PathBuf {
+    fn drop(&mut self) {
+        // SAFETY: the item came from namei_zone and is returned once.
+        unsafe { kpi::uma_zfree_arg(kpi::namei_zone, self.0.cast(), ptr::null_mut()) };
+    }
+}
+
+impl PathBuffers for FreeBsd {
+    type PathBuf = PathBuf;
+
+    fn path_buf(&mut self) -> Result<PathBuf, Errno> {
+        // SAFETY: allocates one item of the namei zone (MAXPATHLEN bytes);
+        // M_WAITOK sleeps rather than fail.
+        let p = unsafe { kpi::uma_zalloc_arg(kpi::namei_zone, ptr::null_mut(), crate::consts::M_WAITOK) };
+        if p.is_null() { Err(Errno::NOMEM) } else { Ok(PathBuf(p.cast())) }
+    }
+}

@@ -1,0 +1,225 @@
+//! Processes: exec with a new descriptor table, exit, fork with a process
+//! descriptor, signals to oneself.
+
+use core::convert::Infallible;
+use core::ffi::{c_int, c_void};
+use core::mem::MaybeUninit;
+use core::ptr;
+
+use abi::*;
+use sys::backend::*;
+
+use super::{FileRef, FreeBsd, fdrop, filecaps};
+use crate::consts::*;
+use crate::convert;
+use crate::ffi::access;
+use crate::ffi::kern::{ForkReq, ImageArgs};
+use crate::ffi::kpi;
+use crate::ffi::signal::KillArgs;
+use crate::ffi::types::Vmspace;
+
+/// The descriptors `proc_exec` passes on, collected (and referenced)
+/// before the old image is gone: a kernel allocation (`M_TEMP`) of up to
+/// 65536 entries.
+struct FileList {
+    ptr: *mut MaybeUninit<FileRef>,
+    cap: usize,
+    len: usize,
+}
+
+impl FileList {
+    fn new(cap: usize) -> Result<FileList, Errno> {
+        let bytes = cap.checked_mul(size_of::<FileRef>()).ok_or(Errno::E2BIG)?;
+        if cap == 0 {
+            return Ok(FileList { ptr: ptr::null_mut(), cap, len: 0 });
+        }
+        // SAFETY: malloc(9) with M_WAITOK sleeps until it can allocate and
+        // never returns NULL; the memory is freed in Drop.
+        let p = unsafe { kpi::malloc(bytes, ptr::addr_of!(kpi::M_TEMP).cast_mut().cast(), M_WAITOK) };
+        if p.is_null() {
+            return Err(Errno::NOMEM);
+        }
+        Ok(FileList { ptr: p.cast(), cap, len: 0 })
+    }
+
+    fn push(&mut self, f: FileRef) -> Result<(), FileRef> {
+        if self.len >= self.cap {
+            return Err(f);
+        }
+        // SAFETY: `len < cap`: an unused slot of the allocation.
+        unsafe { (*self.ptr.add(self.len)).write(f) };
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Takes the entries out, in order.
+    fn drain(&mut self) -> impl Iterator<Item = FileRef> + '_ {
+        let len = core::mem::replace(&mut self.len, 0);
+        // SAFETY: the first `len` slots were written by push and are read
+        // exactly once (len is reset first).
+        (0..len).map(move |i| unsafe { (*self.ptr.add(i)).assume_init_read() })
+    }
+}
+
+impl Drop for FileList {
+    fn drop(&mut self) {
+        for f in self.drain() {
+            drop(f);
+        }
+        if !self.ptr.is_null() {
+            // SAFETY: the allocation made in `new`.
+            unsafe { kpi::free(self.ptr.cast(), ptr::addr_of!(kpi::M_TEMP).cast_mut().cast()) };
+        }
+    }
+}
+
+impl FreeBsd {
+    /// Copies the argument data into a fresh exec argument buffer: the
+    /// bytes and a NUL, counted as arguments by their NULs (at least one),
+    /// executable given by descriptor (fexecve).
+    fn exec_args(&mut self, args: &mut ImageArgs, data: UserRange<u8>, exe: c_int) -> Result<(), Errno> {
+        // SAFETY: `args` is zeroed; exec_alloc_args attaches a buffer and
+        // exec_args_add_fname(NULL) prepares it for arguments (endp,
+        // begin_argv, stringspace = ARG_MAX).
+        let e = unsafe {
+            match kpi::exec_alloc_args(args) {
+                0 => kpi::exec_args_add_fname(args, ptr::null(), UIO_SYSSPACE),
+                e => e,
+            }
+        };
+        self.check(e)?;
+        let len = usize::try_from(data.len).map_err(|_| Errno::E2BIG)?;
+        let room = usize::try_from(args.stringspace).unwrap_or(0);
+        if len >= room || args.endp.is_null() {
+            return Err(Errno::E2BIG);
+        }
+        // SAFETY: `endp` has `stringspace` > len bytes of room; copyin
+        // checks the user range.
+        let e = unsafe { kpi::copyin(data.ptr.addr() as *const c_void, args.endp.cast(), len) };
+        self.check(e)?;
+        // SAFETY: the `len` bytes just copied, plus the terminator.
+        let argc = unsafe {
+            *args.endp.add(len) = 0;
+            convert::exec_argc(core::slice::from_raw_parts(args.endp.cast::<u8>(), len))
+        };
+        // SAFETY: within the buffer, as checked above.
+        args.endp = unsafe { args.endp.add(len + 1) };
+        args.stringspace -= (len + 1) as c_int;
+        args.argc = c_int::try_from(argc).map_err(|_| Errno::E2BIG)?;
+        args.fd = exe;
+        Ok(())
+    }
+
+    /// After a successful exec: the descriptor table becomes exactly the
+    /// listed files, renumbered 0..n-1, each with the Capsicum limits it
+    /// had. Nothing can fail the exec any more; a file that cannot be
+    /// installed is dropped.
+    fn install_exec_fds(&mut self, list: &mut FileList) {
+        // SAFETY: the process is single-threaded (pre_execve); closing
+        // every descriptor of the new image's table.
+        unsafe { kpi::kern_close_range(self.td, 0, 0, u32::MAX) };
+        for f in list.drain() {
+            let (fp, mut caps) = f.into_raw();
+            let mut fd: c_int = -1;
+            // SAFETY: installs our reference at the lowest free number
+            // (the next one, the table being empty) with the limits, which
+            // finstall_refed takes over on success.
+            let e = unsafe { kpi::finstall_refed(self.td, fp, &mut fd, 0, &mut caps) };
+            if e != 0 {
+                // SAFETY: still ours after a failed install.
+                unsafe {
+                    if !caps.fc_ioctls.is_null() {
+                        kpi::filecaps_free(&mut caps);
+                    }
+                    fdrop(fp);
+                }
+            }
+        }
+    }
+}
+
+impl ProcOps for FreeBsd {
+    fn proc_exec(
+        &mut self,
+        exe: &FileRef,
+        data: UserRange<u8>,
+        fds: &mut dyn FdList<FileRef>,
+    ) -> Result<Infallible, Errno> {
+        let mut list = FileList::new(usize::try_from(fds.len()).map_err(|_| Errno::E2BIG)?)?;
+        while let Some((_, file, _)) = fds.next(self)? {
+            if list.push(file).is_err() {
+                return Err(Errno::E2BIG);
+            }
+        }
+        let mut old: *mut Vmspace = ptr::null_mut();
+        // SAFETY: single-threads the process for the exec (ERESTART if
+        // another thread is already doing so) and records the vmspace.
+        let e = unsafe { kpi::pre_execve(self.td, &mut old) };
+        self.check(e)?;
+        // SAFETY: an all-zero image_args is what exec_alloc_args expects.
+        let mut args: ImageArgs = unsafe { core::mem::zeroed() };
+        let e = match self.exec_args(&mut args, data, exe.fd()) {
+            // SAFETY: fexecve(2) with the prepared arguments; kern_execve
+            // frees them on every path and returns EJUSTRETURN on success
+            // (the registers are the new image's).
+            Ok(()) => unsafe { kpi::kern_execve(self.td, &mut args, ptr::null_mut(), old) },
+            Err(err) => {
+                // SAFETY: the buffer (if any) exec_alloc_args attached.
+                unsafe { kpi::exec_free_args(&mut args) };
+                crate::errno::to_native(err)
+            }
+        };
+        if e == EJUSTRETURN {
+            self.install_exec_fds(&mut list);
+        }
+        // SAFETY: ends the single-threading (SINGLE_EXIT after success).
+        unsafe { kpi::post_execve(self.td, e, old) };
+        match self.check(e) {
+            Ok(()) => Err(Errno::INVAL),
+            Err(err) => Err(err),
+        }
+    }
+
+    fn proc_exit(&mut self, code: u32) -> ! {
+        // SAFETY: ends the current process.
+        unsafe { kpi::exit1(self.td, code as c_int, 0) }
+    }
+
+    fn proc_fork(&mut self, rights: FdRights) -> Result<(Fd, Tid), Errno> {
+        let mut fd: c_int = -1;
+        let mut caps = filecaps(convert::capsicum(rights));
+        let mut fr = ForkReq {
+            fr_flags: RFFDG | RFPROC | RFPROCDESC,
+            fr_pages: 0,
+            fr_pidp: ptr::null_mut(),
+            fr_procp: ptr::null_mut(),
+            fr_pd_fd: &mut fd,
+            fr_pd_flags: 0,
+            fr_pd_fcaps: &mut caps,
+            fr_flags2: 0,
+        };
+        // SAFETY: pdfork(2): a copy of the calling thread in a new process
+        // with a copy of the descriptor table; the parent gets a process
+        // descriptor with `caps`. The child returns through sv_schedtail.
+        let e = unsafe { kpi::fork1(self.td, &mut fr) };
+        self.check(e)?;
+        Ok((Fd::new(fd as u32), self.current_tid_raw()))
+    }
+
+    fn proc_raise(&mut self, sig: Signal) -> Result<(), Errno> {
+        // SAFETY: the current process.
+        let pid = unsafe { access::p_pid(access::td_proc(self.td)) };
+        let mut args = KillArgs { pid, _pad0: [0; 4], signum: convert::native_signal(sig), _pad1: [0; 4] };
+        // SAFETY: kill(2) of the caller's own process (allowed in
+        // capability mode).
+        let e = unsafe { kpi::sys_kill(self.td, &mut args) };
+        self.check(e)
+    }
+}
+
+impl FreeBsd {
+    fn current_tid_raw(&self) -> Tid {
+        // SAFETY: the current thread.
+        Tid::new(unsafe { access::td_tid(self.td) } as u32)
+    }
+}
