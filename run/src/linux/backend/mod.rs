@@ -7,7 +7,7 @@
 //! a bad one fails with `EFAULT` in the kernel.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use abi::{Errno, Fd, Filetype};
@@ -83,6 +83,79 @@ pub fn process() -> &'static Process {
     PROCESS.get().expect("syscall before the Linux backend was initialised")
 }
 
+/// Bumped after every change of the descriptor table: a thread's cached
+/// lookup is valid while the generation it was made in is current.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The descriptor table locked for changing.
+pub struct TableMut<'a>(RwLockWriteGuard<'a, FdTable>);
+
+impl std::ops::Deref for TableMut<'_> {
+    type Target = FdTable;
+    fn deref(&self) -> &FdTable {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for TableMut<'_> {
+    fn deref_mut(&mut self) -> &mut FdTable {
+        &mut self.0
+    }
+}
+
+impl Drop for TableMut<'_> {
+    fn drop(&mut self) {
+        GENERATION.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// A per-thread cache of descriptor lookups, so that the common case of a
+/// syscall on a descriptor takes neither the table's lock nor a reference
+/// count increment it does not need: an entry holds a weak reference (a
+/// cached entry must not keep a closed file open) and the table
+/// generation it was read in. Reading the generation before the lookup
+/// makes a hit equivalent to a lookup done at that moment.
+mod cache {
+    use std::cell::RefCell;
+    use std::sync::{Arc, Weak};
+
+    use abi::Fd;
+    use sys::backend::FdInfo;
+
+    use crate::linux::fdtable::HostFile;
+
+    const WAYS: usize = 8;
+
+    struct Entry {
+        generation: u64,
+        fd: Fd,
+        file: Weak<HostFile>,
+        info: FdInfo,
+    }
+
+    thread_local! {
+        static CACHE: RefCell<[Option<Entry>; WAYS]> = const { RefCell::new([const { None }; WAYS]) };
+    }
+
+    pub fn lookup(fd: Fd, generation: u64) -> Option<(Arc<HostFile>, FdInfo)> {
+        CACHE.with(|c| {
+            let c = c.borrow();
+            let e = c[fd.raw() as usize % WAYS].as_ref()?;
+            if e.generation != generation || e.fd != fd {
+                return None;
+            }
+            Some((e.file.upgrade()?, e.info))
+        })
+    }
+
+    pub fn store(fd: Fd, generation: u64, file: &Arc<HostFile>, info: FdInfo) {
+        CACHE.with(|c| {
+            c.borrow_mut()[fd.raw() as usize % WAYS] =
+                Some(Entry { generation, fd, file: Arc::downgrade(file), info });
+        });
+    }
+}
+
 /// The backend: a handle on the process state for one syscall.
 pub struct Linux {
     proc: &'static Process,
@@ -97,8 +170,10 @@ impl Linux {
         self.proc.fds.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn table_mut(&self) -> RwLockWriteGuard<'_, FdTable> {
-        self.proc.fds.write().unwrap_or_else(|e| e.into_inner())
+    /// The table for changing; dropping the guard invalidates every
+    /// thread's lookup cache.
+    fn table_mut(&self) -> TableMut<'_> {
+        TableMut(self.proc.fds.write().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Installs a new host descriptor at the lowest free number.
@@ -182,7 +257,13 @@ impl Files for Linux {
     type File = Arc<HostFile>;
 
     fn fd_get(&mut self, fd: Fd) -> Result<(Arc<HostFile>, FdInfo), Errno> {
-        self.table().get(fd)
+        let generation = GENERATION.load(Ordering::Acquire);
+        if let Some(hit) = cache::lookup(fd, generation) {
+            return Ok(hit);
+        }
+        let (file, info) = self.table().get(fd)?;
+        cache::store(fd, generation, &file, info);
+        Ok((file, info))
     }
 }
 
@@ -205,4 +286,63 @@ pub fn ns(sec: i64, nsec: i64) -> u64 {
 
 pub fn set_openat2_unavailable() {
     process().openat2.store(false, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use sys::backend::{FdOps, FdRights, Files};
+
+    use super::*;
+
+    /// A file of its own (a fresh inode) and its identity.
+    fn unique(dir: &std::path::Path, name: &str) -> (OwnedFd, (u64, u64)) {
+        use std::os::unix::fs::MetadataExt;
+        let path = dir.join(name);
+        std::fs::write(&path, name).unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        let m = f.metadata().unwrap();
+        (f.into(), (m.dev(), m.ino()))
+    }
+
+    /// Whether host descriptor `fd` still refers to the file `id` (other
+    /// tests may have reused the number for something else meanwhile).
+    fn still_open(fd: RawFd, id: (u64, u64)) -> bool {
+        // SAFETY: fstat fills a zeroed buffer.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        (unsafe { libc::fstat(fd, &mut st) } == 0) && (st.st_dev, st.st_ino) == id
+    }
+
+    /// The lookup cache never answers with a file the table no longer
+    /// holds at that number, and never keeps a closed file open.
+    #[test]
+    fn cached_lookups_follow_every_change_of_the_table() {
+        super::path_diff::init_backend();
+        let dir = std::env::temp_dir().join(format!("cloudabi-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (fa, ida) = unique(&dir, "a");
+        let (fo, ido) = unique(&dir, "o");
+        let mut b = Linux::new();
+        let rights = FdRights { base: abi::Rights::ALL, inheriting: abi::Rights::ALL };
+        let a = b.install(fa, Filetype::REGULAR_FILE, rights).unwrap();
+        let other = b.install(fo, Filetype::REGULAR_FILE, rights).unwrap();
+        let (file_a, _) = b.fd_get(a).unwrap();
+        let host_a = file_a.raw();
+        assert!(Arc::ptr_eq(&file_a, &b.fd_get(a).unwrap().0), "a repeated lookup gives the same file");
+        drop(file_a);
+        // Replacing the number: the next lookup sees the new file, and the
+        // old one is closed although a lookup of it was cached.
+        let (file_o, info) = b.fd_get(other).unwrap();
+        b.fd_replace(&file_o, info, a).unwrap();
+        assert!(Arc::ptr_eq(&file_o, &b.fd_get(a).unwrap().0));
+        assert!(!still_open(host_a, ida), "the replaced file was closed");
+        // Closing: EBADF, and the host file closes once nobody uses it.
+        b.fd_close(a).unwrap();
+        assert_eq!(b.fd_get(a).err(), Some(Errno::BADF));
+        b.fd_close(other).unwrap();
+        assert_eq!(b.fd_get(other).err(), Some(Errno::BADF));
+        let host_o = file_o.raw();
+        drop(file_o);
+        assert!(!still_open(host_o, ido), "no cache entry keeps a closed file open");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -92,7 +92,7 @@ fn open_root(path: &std::path::Path) -> HostFile {
     HostFile::new(fd, Filetype::DIRECTORY)
 }
 
-fn init_backend() {
+pub(super) fn init_backend() {
     static INIT: Once = Once::new();
     INIT.call_once(|| super::init(Vec::new(), None, &crate::linux::Options::default()).unwrap());
 }
