@@ -372,16 +372,18 @@ global_asm!(
     options(att_syntax)
 );
 
-/// The Linux clock for each CloudABI clock id 1..4, in that order.
+/// The Linux clock for each CloudABI clock id 1..4, in that order (the
+/// backend's own mapping).
 const CLOCK_IDS: [i32; 4] = {
+    use super::backend::clock;
     use abi::Clockid;
     assert!(Clockid::MONOTONIC.raw() == 1 && Clockid::PROCESS_CPUTIME_ID.raw() == 2);
     assert!(Clockid::REALTIME.raw() == 3 && Clockid::THREAD_CPUTIME_ID.raw() == 4);
     [
-        libc::CLOCK_MONOTONIC,
-        libc::CLOCK_PROCESS_CPUTIME_ID,
-        libc::CLOCK_REALTIME,
-        libc::CLOCK_THREAD_CPUTIME_ID,
+        clock(Clockid::MONOTONIC),
+        clock(Clockid::PROCESS_CPUTIME_ID),
+        clock(Clockid::REALTIME),
+        clock(Clockid::THREAD_CPUTIME_ID),
     ]
 };
 

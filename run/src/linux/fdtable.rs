@@ -14,6 +14,9 @@ use sys::backend::{FdInfo, FdRights};
 
 use super::backend::classify;
 
+/// `waitid`'s id type for a pidfd (Linux 5.4; not in the libc crate).
+pub const P_PIDFD: libc::idtype_t = 3;
+
 /// Most descriptors a guest may hold (and the table never grows beyond).
 pub const MAX_FDS: usize = 65536;
 
@@ -86,7 +89,6 @@ impl Drop for HostFile {
         if self.owner == 0 || self.owner != unsafe { libc::getpid() } {
             return;
         }
-        const P_PIDFD: libc::idtype_t = 3;
         // SAFETY: a signal to the child behind our own pidfd, then waiting
         // for it to end (a zeroed siginfo is a valid output buffer).
         unsafe {

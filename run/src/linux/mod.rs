@@ -27,7 +27,7 @@ mod vdso;
 use std::convert::Infallible;
 use std::fmt;
 use std::fs::File;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 use sys::backend::FdRights;
 
@@ -102,8 +102,8 @@ fn start(
             "the Linux backend runs x86-64 programs on x86-64 hosts only".into(),
         ));
     }
-    let data =
-        read_from_start(&exe).map_err(|e| LaunchError::Setup(format!("reading the executable: {e}")))?;
+    let data = read_from_start(exe.as_fd())
+        .map_err(|e| LaunchError::Setup(format!("reading the executable: {e}")))?;
     let img = elf::parse(&data).map_err(|e| LaunchError::NotExecutable(e.0))?;
     elf::check_executable(&img, elf::EM_X86_64).map_err(|e| LaunchError::NotExecutable(e.0))?;
     let loaded = loader::load(&img).map_err(LaunchError::Setup)?;
@@ -143,16 +143,23 @@ fn start(
 
 /// The whole file, from its first byte whatever its offset (a descriptor
 /// handed on by `proc_exec` may have been read from).
-fn read_from_start(f: &File) -> std::io::Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt;
+pub(crate) fn read_from_start(f: std::os::fd::BorrowedFd<'_>) -> std::io::Result<Vec<u8>> {
     let mut data = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        match f.read_at(&mut buf, data.len() as u64) {
-            Ok(0) => return Ok(data),
-            Ok(n) => data.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        // SAFETY: pread into our buffer at the current end of `data`.
+        let n = unsafe {
+            libc::pread(f.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), data.len() as libc::off_t)
+        };
+        match n {
+            0 => return Ok(data),
+            n if n > 0 => data.extend_from_slice(&buf[..n as usize]),
+            _ => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
         }
     }
 }

@@ -13,7 +13,7 @@
 
 use std::convert::Infallible;
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, OnceLock};
 
 use abi::*;
@@ -50,29 +50,21 @@ pub fn self_exe() -> Option<RawFd> {
 /// Largest executable `proc_exec` reads to check it.
 const MAX_EXE: u64 = 1 << 30;
 
-fn read_whole(fd: RawFd) -> Result<Vec<u8>, Errno> {
+/// The executable's contents, refusing anything larger than [`MAX_EXE`].
+fn read_whole(exe: &HostFile) -> Result<Vec<u8>, Errno> {
     // SAFETY: fstat fills a zeroed buffer.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+    if unsafe { libc::fstat(exe.raw(), &mut st) } != 0 {
         return Err(last_errno());
     }
     if st.st_size as u64 > MAX_EXE {
         return Err(Errno::NOEXEC);
     }
-    let mut data = vec![0u8; st.st_size as usize];
-    let mut done = 0;
-    while done < data.len() {
-        // SAFETY: pread into the rest of `data`.
-        let n = unsafe { libc::pread(fd, data[done..].as_mut_ptr().cast(), data.len() - done, done as i64) };
-        match n {
-            n if n < 0 && last_errno() == Errno::INTR => continue,
-            n if n < 0 => return Err(last_errno()),
-            0 => break,
-            n => done += n as usize,
-        }
-    }
-    data.truncate(done);
-    Ok(data)
+    crate::linux::read_from_start(exe.fd.as_fd()).map_err(io_errno)
+}
+
+fn io_errno(e: std::io::Error) -> Errno {
+    sys::errno::from_linux(e.raw_os_error().unwrap_or(0))
 }
 
 /// A copy of `fd` that survives the exec.
@@ -103,7 +95,7 @@ pub fn exec(
     fds: &mut dyn FdList<Arc<HostFile>>,
 ) -> Result<Infallible, Errno> {
     let remembered = REMEMBERED.get().ok_or(Errno::NOSYS)?;
-    let image = read_whole(exe.raw())?;
+    let image = read_whole(exe)?;
     let img = elf::parse(&image).map_err(|_| Errno::NOEXEC)?;
     elf::check_executable(&img, elf::EM_X86_64).map_err(|_| Errno::NOEXEC)?;
     drop(image);

@@ -80,12 +80,16 @@ impl MemOps for Linux {
     }
 }
 
-pub fn clock(id: Clockid) -> libc::clockid_t {
-    match id {
-        Clockid::MONOTONIC => libc::CLOCK_MONOTONIC,
-        Clockid::PROCESS_CPUTIME_ID => libc::CLOCK_PROCESS_CPUTIME_ID,
-        Clockid::THREAD_CPUTIME_ID => libc::CLOCK_THREAD_CPUTIME_ID,
-        _ => libc::CLOCK_REALTIME,
+pub const fn clock(id: Clockid) -> libc::clockid_t {
+    let id = id.raw();
+    if id == Clockid::MONOTONIC.raw() {
+        libc::CLOCK_MONOTONIC
+    } else if id == Clockid::PROCESS_CPUTIME_ID.raw() {
+        libc::CLOCK_PROCESS_CPUTIME_ID
+    } else if id == Clockid::THREAD_CPUTIME_ID.raw() {
+        libc::CLOCK_THREAD_CPUTIME_ID
+    } else {
+        libc::CLOCK_REALTIME
     }
 }
 

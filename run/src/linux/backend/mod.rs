@@ -32,6 +32,7 @@ mod sock;
 mod thread;
 
 pub use exec::self_exe;
+pub use misc::clock;
 pub use thread::THREAD_EXITED;
 
 /// Process-wide state of the running guest.

@@ -12,10 +12,8 @@ use std::sync::Arc;
 use abi::*;
 use sys::backend::*;
 
-use super::{Linux, check, last_errno, owned, sock, thread};
-use crate::linux::fdtable::{HostFile, Slot};
-
-const P_PIDFD: libc::idtype_t = 3;
+use super::{Linux, check, inflight, last_errno, owned, thread};
+use crate::linux::fdtable::{HostFile, P_PIDFD, Slot};
 
 /// How a child ended, if it has: `(signal, exit code)` as a
 /// `proc_terminate` event reports it. The child stays a zombie (so that
@@ -58,7 +56,7 @@ impl ProcOps for Linux {
         // Hold the locks other threads may hold, so that the child's
         // copies are consistent and free.
         let table = self.table_mut();
-        let registry = sock::lock_registry();
+        let registry = inflight::lock();
         // SAFETY: getpid has no arguments.
         let parent = unsafe { libc::getpid() };
         // SAFETY: fork; the child only continues this syscall and returns

@@ -32,12 +32,6 @@ fn received_rights(fd: i32, filetype: Filetype) -> FdRights {
     }
 }
 
-/// The in-flight table locked (around `fork`, so the child's copy of the
-/// lock is free); `None` before the backend is set up.
-pub fn lock_registry() -> Option<inflight::Guard> {
-    inflight::lock()
-}
-
 impl Linux {
     /// Installs a received host descriptor and hands its number to `fds`.
     fn deliver(&mut self, fd: OwnedFd, fds: &mut dyn FdSink) -> Result<(), Errno> {
