@@ -1,4 +1,6 @@
-//! The command line: `cloudabi-run [OPTIONS] EXECUTABLE < config.yaml`.
+//! The command line: `cloudabi-run [OPTIONS] EXECUTABLE < config.yaml`,
+//! `cloudabi-run [OPTIONS] --exec PROGRAM [ARG...]` (direct execution), and
+//! the `binfmt_misc` registration.
 
 use std::ffi::OsString;
 use std::fs::{self, File};
@@ -11,7 +13,7 @@ use clap::error::ErrorKind;
 
 use crate::config::{self, ConfigError};
 use crate::exit::{Failure, Status};
-use crate::{argdata, dump, launch, resolve, resources};
+use crate::{argdata, direct, dump, launch, resolve, resources};
 
 /// Runs a CloudABI program with exactly the file descriptors and the
 /// configuration that a YAML document describes.
@@ -19,12 +21,27 @@ use crate::{argdata, dump, launch, resolve, resources};
 #[command(
     name = "cloudabi-run",
     version,
-    after_help = "The configuration is read from standard input unless --config is given. See cloudabi-run(1)."
+    after_help = "The configuration is read from standard input unless --config is given. \
+                  With --exec, no configuration is read: the program gets descriptors 0, 1 and 2 \
+                  and its arguments, as on a native exec on FreeBSD. See cloudabi-run(1)."
 )]
 pub struct Args {
     /// The CloudABI executable to run.
-    #[arg(value_name = "EXECUTABLE")]
-    pub executable: PathBuf,
+    #[arg(
+        value_name = "EXECUTABLE",
+        required_unless_present_any = ["register_binfmt", "unregister_binfmt", "binfmt_conf"]
+    )]
+    pub executable: Option<PathBuf>,
+
+    /// With --exec: the program's arguments (its argv[1] and on).
+    #[arg(value_name = "ARG", requires = "exec", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<OsString>,
+
+    /// Run EXECUTABLE like a native command: no configuration; it gets this
+    /// process's descriptors 0, 1 and 2 (with the rights their open modes
+    /// allow) and its arguments as a native FreeBSD exec passes them.
+    #[arg(long, conflicts_with_all = ["config", "dump_argdata"])]
+    pub exec: bool,
 
     /// Read the configuration from FILE instead of standard input.
     #[arg(long, value_name = "FILE")]
@@ -50,6 +67,21 @@ pub struct Args {
     /// without running the program.
     #[arg(long)]
     pub dump_argdata: bool,
+
+    /// Register CloudABI executables with Linux binfmt_misc, so that
+    /// running one from a shell runs it with --exec (root). Prints what it
+    /// wrote.
+    #[arg(long, conflicts_with_all = ["executable", "unregister_binfmt", "binfmt_conf"])]
+    pub register_binfmt: bool,
+
+    /// Remove the binfmt_misc registration (root).
+    #[arg(long, conflicts_with_all = ["executable", "binfmt_conf"])]
+    pub unregister_binfmt: bool,
+
+    /// Print the registration as a binfmt.d(5) file for systemd-binfmt
+    /// (e.g. /usr/lib/binfmt.d/cloudabi.conf).
+    #[arg(long, conflicts_with = "executable")]
+    pub binfmt_conf: bool,
 }
 
 /// The whole command: the exit status, after printing any error.
@@ -67,24 +99,77 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// Runs the command. Returns `Ok` after `--help`, `--version` and
 /// `--dump-argdata`; a launch that works does not return.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    #[cfg(target_os = "linux")]
+    if args.first().is_some_and(|a| crate::binfmt::invoked_as_interpreter(a)) {
+        let (path, argv) = crate::binfmt::split_invocation(args)?;
+        return run_direct(&path, &argv, &launch::Options::default());
+    }
     let Some(args) = parse(args)? else { return Ok(()) };
-    let exe = open_executable(&args.executable)?;
+    if let Some(result) = binfmt_command(&args) {
+        return result;
+    }
+    let Some(path) = args.executable.as_deref() else {
+        return Err(Failure::new(Status::Usage, "no EXECUTABLE given"));
+    };
+    let options = launch::Options {
+        trace: args.trace,
+        sandbox: launch::Sandbox::from_flags(args.sandbox, args.no_sandbox),
+    };
+    if args.exec {
+        let argv: Vec<OsString> = std::iter::once(path.as_os_str().to_owned()).chain(args.args).collect();
+        return run_direct(path, &argv, &options);
+    }
+    let exe = open_executable(path)?;
     let (source, text) = read_config(args.config.as_deref())?;
     let located = |e: ConfigError| Failure::new(Status::Config, e.located(&source));
     let tree = config::load(&text).map_err(located)?;
-    let resolved =
-        resolve::resolve(&tree, &mut resources::System::new(&exe, &args.executable)).map_err(located)?;
+    let resolved = resolve::resolve(&tree, &mut resources::System::new(&exe, path)).map_err(located)?;
     let encoded = argdata::encode(&resolved.value);
     if args.dump_argdata {
         let descriptions = resolved.fds.entries().iter().map(|d| d.description.as_str());
         return dump::dump(&mut io::stdout().lock(), &encoded, descriptions)
             .map_err(|e| Failure::new(Status::OsError, format!("cannot write the dump: {e}")));
     }
-    let options = launch::Options {
-        trace: args.trace,
-        sandbox: launch::Sandbox::from_flags(args.sandbox, args.no_sandbox),
-    };
-    Err(launch::launch(exe, &args.executable, encoded, resolved.fds.into_fds(), &options))
+    Err(launch::launch(exe, path, encoded, resolved.fds.into_fds(), &options))
+}
+
+/// Direct execution of the executable at `path` with `argv` (see
+/// [`direct`]); returns only if it could not start.
+fn run_direct(path: &Path, argv: &[OsString], options: &launch::Options) -> Result<(), Failure> {
+    let exe = open_executable(path)?;
+    let fds = direct::standard_fds().map_err(|e| Failure::new(Status::OsError, e))?;
+    Err(launch::launch(exe, path, direct::argdata(argv), fds, options))
+}
+
+/// The binfmt_misc options, when one was given: Linux only.
+#[cfg(not(target_os = "linux"))]
+fn binfmt_command(args: &Args) -> Option<Result<(), Failure>> {
+    (args.register_binfmt || args.unregister_binfmt || args.binfmt_conf).then(|| {
+        Err(Failure::new(
+            Status::Unavailable,
+            "binfmt_misc is a Linux facility; on FreeBSD, load cloudabi64 and run CloudABI programs directly",
+        ))
+    })
+}
+
+/// The binfmt_misc options, when one was given.
+#[cfg(target_os = "linux")]
+fn binfmt_command(args: &Args) -> Option<Result<(), Failure>> {
+    use crate::binfmt;
+    let out = &mut io::stdout().lock();
+    if args.register_binfmt {
+        Some(binfmt::register(out))
+    } else if args.unregister_binfmt {
+        Some(binfmt::unregister(out))
+    } else if args.binfmt_conf {
+        Some(binfmt::interpreter_path().and_then(|interpreter| {
+            out.write_all(binfmt::conf(&interpreter).as_bytes())
+                .map_err(|e| Failure::new(Status::OsError, format!("cannot print: {e}")))
+        }))
+    } else {
+        None
+    }
 }
 
 /// The arguments, or `None` once help or the version has been printed.
@@ -147,6 +232,45 @@ fn read_config(path: Option<&Path>) -> Result<(String, String), Failure> {
 mod tests {
     use super::*;
     use crate::launch::Sandbox;
+
+    fn parsed(argv: &[&str]) -> Result<Args, Failure> {
+        parse(argv.iter().map(OsString::from)).map(Option::unwrap)
+    }
+
+    #[test]
+    fn exec_takes_the_program_and_its_arguments_verbatim() {
+        let a = parsed(&["cloudabi-run", "--no-sandbox", "--exec", "./prog", "-x", "--trace", "y"]).unwrap();
+        assert!(a.exec && a.no_sandbox && !a.trace);
+        assert_eq!(a.executable.as_deref(), Some(Path::new("./prog")));
+        assert_eq!(a.args, ["-x", "--trace", "y"]);
+    }
+
+    #[test]
+    fn options_after_the_executable_still_count_without_exec() {
+        let a = parsed(&["cloudabi-run", "./prog", "--trace"]).unwrap();
+        assert!(a.trace && a.args.is_empty());
+    }
+
+    #[test]
+    fn arguments_need_exec_and_exec_takes_no_configuration() {
+        for argv in [
+            &["cloudabi-run", "./prog", "extra"][..],
+            &["cloudabi-run", "--exec", "--config", "c.yaml", "./prog"],
+            &["cloudabi-run", "--exec", "--dump-argdata", "./prog"],
+            &["cloudabi-run", "--exec"],
+            &["cloudabi-run"],
+        ] {
+            let e = parsed(argv).unwrap_err();
+            assert_eq!(e.status, Status::Usage, "{argv:?}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn binfmt_options_need_no_executable() {
+        assert!(parsed(&["cloudabi-run", "--binfmt-conf"]).unwrap().binfmt_conf);
+        assert!(parsed(&["cloudabi-run", "--register-binfmt"]).unwrap().register_binfmt);
+        assert_eq!(parsed(&["cloudabi-run", "--register-binfmt", "p"]).unwrap_err().status, Status::Usage);
+    }
 
     fn sandbox(flags: &[&str]) -> Sandbox {
         let argv = ["cloudabi-run"].iter().chain(flags).chain(&["prog"]).map(OsString::from);

@@ -15,10 +15,15 @@
 //!    on FreeBSD through [`native`]).
 //!
 //! [`cli`] ties them together and [`exit`] holds the exit statuses.
+//! [`direct`] is the other way in, with no configuration (`--exec`, and
+//! through [`binfmt`] a CloudABI program run straight from a shell).
 
 pub mod argdata;
+#[cfg(target_os = "linux")]
+pub mod binfmt;
 pub mod cli;
 pub mod config;
+pub mod direct;
 pub mod dump;
 pub mod exit;
 pub mod launch;
