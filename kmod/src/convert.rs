@@ -504,6 +504,13 @@ pub fn exec_argc(data: &[u8]) -> usize {
 
 // ---- signals ---------------------------------------------------------------
 
+/// `fc_nioctls` for another descriptor of a file whose limits hold
+/// `nioctls`: -1 (no ioctl limit list) stays -1; a list, which would have
+/// to be copied, becomes the empty list (no ioctl), never a wider one.
+pub fn narrowed_nioctls(nioctls: i16) -> i16 {
+    if nioctls < 0 { -1 } else { 0 }
+}
+
 /// The native number of a CloudABI signal.
 pub fn native_signal(s: Signal) -> i32 {
     sys::signal::to_native(&sys::signal::FREEBSD, s)
@@ -513,6 +520,16 @@ pub fn native_signal(s: Signal) -> i32 {
 mod tests {
     use super::*;
     use sys::rights::cap;
+
+    #[test]
+    fn sent_descriptors_never_allow_more_ioctls() {
+        // -1: no list (ioctls governed by CAP_IOCTL alone), as the original.
+        assert_eq!(narrowed_nioctls(-1), -1);
+        // A list of any length becomes the empty list: fewer, never more.
+        for n in [0i16, 1, 7, 256, i16::MAX] {
+            assert_eq!(narrowed_nioctls(n), 0, "{n}");
+        }
+    }
 
     #[test]
     fn file_types() {

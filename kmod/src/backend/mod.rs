@@ -25,7 +25,7 @@
 //! `EFAULT` instead of faulting.
 
 use core::ffi::{c_int, c_void};
-use core::mem::ManuallyDrop;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr;
 use core::sync::atomic::{Ordering, fence};
 
@@ -34,7 +34,7 @@ use sys::backend::{FdInfo, Files, PathBuffers};
 use sys::rights::CapRights;
 use sys::user::{Fault, UserMemory};
 
-use crate::consts::{CAP_FCNTL_ALL, EJUSTRETURN, ERESTART};
+use crate::consts::{CAP_FCNTL_ALL, EJUSTRETURN, ERESTART, M_WAITOK};
 use crate::convert;
 use crate::ffi::access;
 use crate::ffi::kern::{CapRightsT, Filecaps};
@@ -164,6 +164,18 @@ impl FileRef {
         CapRights(self.caps.fc_rights.cr_rights)
     }
 
+    /// Limits for another descriptor of this file that allow no more than
+    /// this one: the same rights and fcntls, and no ioctl at all if this
+    /// one has an ioctl list (which would have to be copied).
+    pub fn sendable_caps(&self) -> Filecaps {
+        Filecaps {
+            fc_rights: self.caps.fc_rights,
+            fc_ioctls: ptr::null_mut(),
+            fc_nioctls: convert::narrowed_nioctls(self.caps.fc_nioctls),
+            fc_fcntls: self.caps.fc_fcntls,
+        }
+    }
+
     /// `f_flag` of the file (FREAD, FWRITE, FNONBLOCK, ...).
     pub fn f_flag(&self) -> u32 {
         // SAFETY: the file is referenced by `self`.
@@ -215,6 +227,73 @@ impl Drop for FileRef {
                 kpi::filecaps_free(&mut self.caps);
             }
             fdrop(self.fp);
+        }
+    }
+}
+
+/// A fixed-capacity list in a kernel allocation (`M_TEMP`), for what a
+/// syscall must hold across kernel calls but cannot keep on its 2 KiB
+/// frame: the descriptors `proc_exec` passes on (up to 65536), the files
+/// `sock_send` attaches (up to 508). Entries left in it are dropped with it.
+pub(crate) struct KernList<T> {
+    ptr: *mut MaybeUninit<T>,
+    cap: usize,
+    len: usize,
+}
+
+impl<T> KernList<T> {
+    pub(crate) fn new(cap: usize) -> Result<KernList<T>, Errno> {
+        let bytes = cap.checked_mul(size_of::<T>()).ok_or(Errno::E2BIG)?;
+        if cap == 0 || bytes == 0 {
+            return Ok(KernList { ptr: ptr::null_mut(), cap: 0, len: 0 });
+        }
+        // SAFETY: malloc(9) with M_WAITOK sleeps until it can allocate and
+        // never returns NULL; malloc's alignment (at least 16) suits every
+        // `T` used here; the memory is freed in Drop.
+        let p = unsafe { kpi::malloc(bytes, ptr::addr_of!(kpi::M_TEMP).cast_mut().cast(), M_WAITOK) };
+        if p.is_null() {
+            return Err(Errno::NOMEM);
+        }
+        Ok(KernList { ptr: p.cast(), cap, len: 0 })
+    }
+
+    /// Appends `v`, or gives it back if the list is full.
+    pub(crate) fn push(&mut self, v: T) -> Result<(), T> {
+        if self.len >= self.cap {
+            return Err(v);
+        }
+        // SAFETY: `len < cap`: an unused slot of the allocation.
+        unsafe { (*self.ptr.add(self.len)).write(v) };
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The entries, in order.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: the first `len` slots were initialized by push.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.cast::<T>(), self.len) }
+    }
+
+    /// Takes the entries out, in order.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
+        let len = core::mem::replace(&mut self.len, 0);
+        // SAFETY: the first `len` slots were written by push and are read
+        // exactly once (len is reset first).
+        (0..len).map(move |i| unsafe { (*self.ptr.add(i)).assume_init_read() })
+    }
+}
+
+impl<T> Drop for KernList<T> {
+    fn drop(&mut self) {
+        for v in self.drain() {
+            drop(v);
+        }
+        if !self.ptr.is_null() {
+            // SAFETY: the allocation made in `new`.
+            unsafe { kpi::free(self.ptr.cast(), ptr::addr_of!(kpi::M_TEMP).cast_mut().cast()) };
         }
     }
 }
