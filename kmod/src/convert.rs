@@ -504,11 +504,39 @@ pub fn exec_argc(data: &[u8]) -> usize {
 
 // ---- signals ---------------------------------------------------------------
 
+/// The disposition `proc_raise` sets for native signal `sig` before it
+/// sends it: the default action (`SIG_DFL`), so that a raise does what
+/// CloudABI specifies even for SIGPIPE, which exec sets to `SIG_IGN` (the
+/// in-tree `cloudabi_sys_proc_raise` reset the disposition the same way).
+/// `None` for SIGKILL and SIGSTOP, whose action cannot be changed.
+pub fn raise_disposition(sig: i32) -> Option<usize> {
+    (sig != SIGKILL && sig != SIGSTOP).then_some(SIG_DFL)
+}
+
 /// `fc_nioctls` for another descriptor of a file whose limits hold
 /// `nioctls`: -1 (no ioctl limit list) stays -1; a list, which would have
 /// to be copied, becomes the empty list (no ioctl), never a wider one.
 pub fn narrowed_nioctls(nioctls: i16) -> i16 {
     if nioctls < 0 { -1 } else { 0 }
+}
+
+/// `fd_seek(0, CUR)` ("tell") from a file's type and current offset,
+/// without `kern_lseek`, which demands `CAP_SEEK` (`cap_seek_rights`) even
+/// for a tell, where CloudABI's `fd_tell` suffices. The result is what
+/// lseek(2) gives: files without a seek operation (`invfo_seek`: pipes,
+/// FIFOs, sockets, kqueues, process descriptors) fail with `ESPIPE`;
+/// vnodes (`vn_seek`) and shared memory (`shm_seek`) report the offset,
+/// and a negative one is `EOVERFLOW` except on character devices (as
+/// `vn_seek`'s `noneg`). Returns the offset or a native errno.
+pub fn tell(f_type: i16, v_type: Option<u8>, offset: i64) -> Result<u64, i32> {
+    match f_type {
+        DTYPE_VNODE | DTYPE_SHM => {}
+        _ => return Err(ESPIPE),
+    }
+    if offset < 0 && !(f_type == DTYPE_VNODE && v_type == Some(VCHR)) {
+        return Err(EOVERFLOW);
+    }
+    Ok(offset as u64)
 }
 
 /// The native number of a CloudABI signal.
@@ -520,6 +548,30 @@ pub fn native_signal(s: Signal) -> i32 {
 mod tests {
     use super::*;
     use sys::rights::cap;
+
+    #[test]
+    fn raise_uses_the_default_action_even_for_sigpipe() {
+        // exec leaves SIGPIPE ignored; a raise must still terminate.
+        assert_eq!(raise_disposition(SIGPIPE), Some(SIG_DFL));
+        assert_eq!(raise_disposition(native_signal(Signal::PIPE)), Some(SIG_DFL));
+        assert_eq!(raise_disposition(native_signal(Signal::USR1)), Some(SIG_DFL));
+        assert_eq!(raise_disposition(SIGKILL), None);
+        assert_eq!(raise_disposition(SIGSTOP), None);
+    }
+
+    #[test]
+    fn tell_without_seeking() {
+        assert_eq!(tell(DTYPE_VNODE, Some(VREG), 4096), Ok(4096));
+        assert_eq!(tell(DTYPE_VNODE, Some(VDIR), 0), Ok(0));
+        assert_eq!(tell(DTYPE_SHM, None, 7), Ok(7));
+        // As lseek(2): no offset on pipes, FIFOs, sockets, process descriptors.
+        for t in [DTYPE_PIPE, DTYPE_FIFO, DTYPE_SOCKET, DTYPE_PROCDESC] {
+            assert_eq!(tell(t, None, 0), Err(ESPIPE), "{t}");
+        }
+        // Negative offsets only on character devices.
+        assert_eq!(tell(DTYPE_VNODE, Some(VREG), -1), Err(EOVERFLOW));
+        assert_eq!(tell(DTYPE_VNODE, Some(VCHR), -1), Ok(u64::MAX));
+    }
 
     #[test]
     fn sent_descriptors_never_allow_more_ioctls() {

@@ -193,20 +193,27 @@ impl FileRef {
         }
     }
 
-    /// The CloudABI type of the file.
-    pub fn filetype(&self) -> Filetype {
-        // SAFETY: the file is referenced by `self`: its type is fixed, its
-        // vnode (for DTYPE_VNODE) and socket (for DTYPE_SOCKET) are held
-        // by it.
+    /// `f_type` of the file and, for a vnode, its `v_type`.
+    pub fn f_type_vtype(&self) -> (i16, Option<u8>) {
+        // SAFETY: the file is referenced by `self`: its type is fixed and
+        // its vnode (for DTYPE_VNODE) held by it.
         unsafe {
             let ty = access::f_type(self.fp);
             let vnode = (ty == crate::consts::DTYPE_VNODE)
                 .then(|| access::f_vnode(self.fp))
                 .filter(|vp| !vp.is_null())
                 .map(|vp| access::v_type(vp));
-            let so_type = self.socket().map(|so| access::so_type(so));
-            convert::filetype(ty, vnode, so_type)
+            (ty, vnode)
         }
+    }
+
+    /// The CloudABI type of the file.
+    pub fn filetype(&self) -> Filetype {
+        let (ty, vnode) = self.f_type_vtype();
+        // SAFETY: the socket (for DTYPE_SOCKET) is held by the file, which
+        // `self` references.
+        let so_type = self.socket().map(|so| unsafe { access::so_type(so) });
+        convert::filetype(ty, vnode, so_type)
     }
 
     /// Gives up the reference and the Capsicum limits (to install the file

@@ -14,7 +14,7 @@ use crate::convert;
 use crate::ffi::access;
 use crate::ffi::kern::{ForkReq, ImageArgs};
 use crate::ffi::kpi;
-use crate::ffi::signal::KillArgs;
+use crate::ffi::signal::{KillArgs, Sigaction};
 use crate::ffi::types::Vmspace;
 
 impl FreeBsd {
@@ -153,7 +153,14 @@ impl ProcOps for FreeBsd {
     fn proc_raise(&mut self, sig: Signal) -> Result<(), Errno> {
         // SAFETY: the current process.
         let pid = unsafe { access::p_pid(access::td_proc(self.td)) };
-        let mut args = KillArgs { pid, _pad0: [0; 4], signum: convert::native_signal(sig), _pad1: [0; 4] };
+        let signum = convert::native_signal(sig);
+        if let Some(handler) = convert::raise_disposition(signum) {
+            let act = Sigaction { sa_handler: handler, sa_flags: 0, sa_mask: [0; 4] };
+            // SAFETY: `act` is a valid sigaction; no old action is asked
+            // for. It only fails for signals whose action is fixed.
+            unsafe { kpi::kern_sigaction(self.td, signum, &act, ptr::null_mut(), 0) };
+        }
+        let mut args = KillArgs { pid, _pad0: [0; 4], signum, _pad1: [0; 4] };
         // SAFETY: kill(2) of the caller's own process (allowed in
         // capability mode).
         let e = unsafe { kpi::sys_kill(self.td, &mut args) };
