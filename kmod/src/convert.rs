@@ -310,6 +310,17 @@ pub fn dirent(buf: &[u8]) -> Option<NativeDirent<'_>> {
     })
 }
 
+/// The complete entries at the start of `buf`, in order (the walk ends at
+/// the first incomplete or inconsistent one).
+pub fn dirents(buf: &[u8]) -> impl Iterator<Item = NativeDirent<'_>> {
+    let mut at = 0;
+    core::iter::from_fn(move || {
+        let d = dirent(buf.get(at..)?)?;
+        at += d.reclen;
+        Some(d)
+    })
+}
+
 // ---- sockets ---------------------------------------------------------------
 
 /// `recvmsg` flags for `ri_flags`.
@@ -750,6 +761,9 @@ mod tests {
         let b = dirent(&buf[a.reclen..]).unwrap();
         assert_eq!((b.fileno, b.off, b.name), (8, 200, &b"sub"[..]));
         assert_eq!(dirent(&buf[a.reclen + b.reclen..]), None);
+        let all: Vec<u64> = dirents(&buf).map(|d| d.fileno).collect();
+        assert_eq!(all, [7, 8]);
+        assert_eq!(dirents(&buf[..buf.len() - 1]).count(), 1, "a cut entry ends the walk");
         // Cut short, or inconsistent lengths: no entry (and no panic).
         for cut in 0..a.reclen {
             assert_eq!(dirent(&buf[..cut]), None, "cut at {cut}");

@@ -305,6 +305,45 @@ impl<T> Drop for KernList<T> {
     }
 }
 
+/// A zeroed byte buffer in a kernel allocation (`M_TEMP`), for buffers
+/// too large for the 2 KiB frame (`file_readdir`'s getdirentries buffer).
+pub(crate) struct KernBuf {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl KernBuf {
+    pub(crate) fn new(len: usize) -> Result<KernBuf, Errno> {
+        // SAFETY: malloc(9) with M_WAITOK sleeps until it can allocate and
+        // never returns NULL; M_ZERO zeroes it; freed in Drop.
+        let p = unsafe {
+            kpi::malloc(
+                len,
+                ptr::addr_of!(kpi::M_TEMP).cast_mut().cast(),
+                crate::consts::M_WAITOK | crate::consts::M_ZERO,
+            )
+        };
+        if p.is_null() { Err(Errno::NOMEM) } else { Ok(KernBuf { ptr: p.cast(), len }) }
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.ptr
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: `len` initialized (zeroed, then written) bytes owned by
+        // `self`.
+        unsafe { core::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for KernBuf {
+    fn drop(&mut self) {
+        // SAFETY: the allocation made in `new`.
+        unsafe { kpi::free(self.ptr.cast(), ptr::addr_of!(kpi::M_TEMP).cast_mut().cast()) };
+    }
+}
+
 /// `fdrop(fp, td)`: releases a file reference as `refcount_release(9)`
 /// does (release fence, decrement, saturation kept, acquire fence before
 /// the destructor), calling `_fdrop` for the last one.
