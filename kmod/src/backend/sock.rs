@@ -255,7 +255,11 @@ impl SockOps for FreeBsd {
         // SAFETY: as above.
         #[cfg(freebsd15)]
         let e = unsafe {
+            // ss_len is the room the protocol may fill: 15.x soaccept()
+            // KASSERTs (INVARIANTS kernels) that the address written is
+            // no longer, as sys_accept's `{ .ss_len = sizeof(ss) }` does.
             let mut sa = crate::ffi::kern::SockaddrStorage { bytes: [0; 128] };
+            sa.bytes[SS_LEN_OFFSET] = size_of::<crate::ffi::kern::SockaddrStorage>() as u8;
             kpi::kern_accept4(
                 self.td,
                 tmp,
