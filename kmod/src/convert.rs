@@ -524,6 +524,16 @@ pub fn raise_disposition(sig: i32) -> Option<usize> {
     (sig != SIGKILL && sig != SIGSTOP).then_some(SIG_DFL)
 }
 
+/// `fc_nioctls` for the limits of a new descriptor with Capsicum rights
+/// `c`: -1 (no ioctl list: CAP_IOCTL alone decides) only when `CAP_IOCTL`
+/// is among the rights, else 0. `filecaps_validate()` (sys/kern/
+/// kern_descrip.c, called by `_finstall`/`falloc_caps`) asserts "ioctls
+/// without CAP_IOCTL" otherwise, which panics INVARIANTS kernels; no
+/// CloudABI right maps to `CAP_IOCTL`, so in practice this is 0.
+pub fn new_nioctls(c: CapRights) -> i16 {
+    if c.has(CAP_IOCTL) { -1 } else { 0 }
+}
+
 /// `fc_nioctls` for another descriptor of a file whose limits hold
 /// `nioctls`: -1 (no ioctl limit list) stays -1; a list, which would have
 /// to be copied, becomes the empty list (no ioctl), never a wider one.
@@ -582,6 +592,17 @@ mod tests {
         // Negative offsets only on character devices.
         assert_eq!(tell(DTYPE_VNODE, Some(VREG), -1), Err(EOVERFLOW));
         assert_eq!(tell(DTYPE_VNODE, Some(VCHR), -1), Ok(u64::MAX));
+    }
+
+    #[test]
+    fn new_descriptors_have_an_ioctl_list_only_with_cap_ioctl() {
+        // filecaps_validate: fc_nioctls == 0 || CAP_IOCTL is set.
+        assert_eq!(new_nioctls(CapRights::NONE), 0);
+        assert_eq!(new_nioctls(CapRights::NONE.with(CAP_ACCEPT)), 0);
+        assert_eq!(new_nioctls(CapRights::NONE.with(CAP_IOCTL)), -1);
+        // No CloudABI right grants CAP_IOCTL.
+        let all = capsicum(FdRights { base: Rights::ALL, inheriting: Rights::ALL });
+        assert_eq!(new_nioctls(all), 0);
     }
 
     #[test]

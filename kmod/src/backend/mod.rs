@@ -132,12 +132,18 @@ pub(crate) fn cap_rights_t(c: CapRights) -> CapRightsT {
     CapRightsT { cr_rights: c.0 }
 }
 
-/// Capsicum limits for a new descriptor: `rights`, no ioctl limit list,
-/// and every fcntl if `CAP_FCNTL` is among the rights, none otherwise
-/// (`filecaps_validate` asserts fcntls only come with `CAP_FCNTL`).
+/// Capsicum limits for a new descriptor: `rights`, no ioctl limit list
+/// if `CAP_IOCTL` is among them (else the empty list), and every fcntl if
+/// `CAP_FCNTL` is, none otherwise: `filecaps_validate` asserts both
+/// (sys/kern/kern_descrip.c; INVARIANTS kernels panic otherwise).
 pub(crate) fn filecaps(c: CapRights) -> Filecaps {
     let fcntls = if c.has(sys::rights::cap::FCNTL) { CAP_FCNTL_ALL } else { 0 };
-    Filecaps { fc_rights: cap_rights_t(c), fc_ioctls: ptr::null_mut(), fc_nioctls: -1, fc_fcntls: fcntls }
+    Filecaps {
+        fc_rights: cap_rights_t(c),
+        fc_ioctls: ptr::null_mut(),
+        fc_nioctls: convert::new_nioctls(c),
+        fc_fcntls: fcntls,
+    }
 }
 
 /// A descriptor looked up for one syscall: its number, a reference on its
