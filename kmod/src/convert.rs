@@ -310,6 +310,17 @@ pub fn dirent(buf: &[u8]) -> Option<NativeDirent<'_>> {
     })
 }
 
+/// The complete entries at the start of `buf`, in order (the walk ends at
+/// the first incomplete or inconsistent one).
+pub fn dirents(buf: &[u8]) -> impl Iterator<Item = NativeDirent<'_>> {
+    let mut at = 0;
+    core::iter::from_fn(move || {
+        let d = dirent(buf.get(at..)?)?;
+        at += d.reclen;
+        Some(d)
+    })
+}
+
 // ---- sockets ---------------------------------------------------------------
 
 /// `recvmsg` flags for `ri_flags`.
@@ -504,6 +515,51 @@ pub fn exec_argc(data: &[u8]) -> usize {
 
 // ---- signals ---------------------------------------------------------------
 
+/// The disposition `proc_raise` sets for native signal `sig` before it
+/// sends it: the default action (`SIG_DFL`), so that a raise does what
+/// CloudABI specifies even for SIGPIPE, which exec sets to `SIG_IGN` (the
+/// in-tree `cloudabi_sys_proc_raise` reset the disposition the same way).
+/// `None` for SIGKILL and SIGSTOP, whose action cannot be changed.
+pub fn raise_disposition(sig: i32) -> Option<usize> {
+    (sig != SIGKILL && sig != SIGSTOP).then_some(SIG_DFL)
+}
+
+/// `fc_nioctls` for the limits of a new descriptor with Capsicum rights
+/// `c`: -1 (no ioctl list: CAP_IOCTL alone decides) only when `CAP_IOCTL`
+/// is among the rights, else 0. `filecaps_validate()` (sys/kern/
+/// kern_descrip.c, called by `_finstall`/`falloc_caps`) asserts "ioctls
+/// without CAP_IOCTL" otherwise, which panics INVARIANTS kernels; no
+/// CloudABI right maps to `CAP_IOCTL`, so in practice this is 0.
+pub fn new_nioctls(c: CapRights) -> i16 {
+    if c.has(CAP_IOCTL) { -1 } else { 0 }
+}
+
+/// `fc_nioctls` for another descriptor of a file whose limits hold
+/// `nioctls`: -1 (no ioctl limit list) stays -1; a list, which would have
+/// to be copied, becomes the empty list (no ioctl), never a wider one.
+pub fn narrowed_nioctls(nioctls: i16) -> i16 {
+    if nioctls < 0 { -1 } else { 0 }
+}
+
+/// `fd_seek(0, CUR)` ("tell") from a file's type and current offset,
+/// without `kern_lseek`, which demands `CAP_SEEK` (`cap_seek_rights`) even
+/// for a tell, where CloudABI's `fd_tell` suffices. The result is what
+/// lseek(2) gives: files without a seek operation (`invfo_seek`: pipes,
+/// FIFOs, sockets, kqueues, process descriptors) fail with `ESPIPE`;
+/// vnodes (`vn_seek`) and shared memory (`shm_seek`) report the offset,
+/// and a negative one is `EOVERFLOW` except on character devices (as
+/// `vn_seek`'s `noneg`). Returns the offset or a native errno.
+pub fn tell(f_type: i16, v_type: Option<u8>, offset: i64) -> Result<u64, i32> {
+    match f_type {
+        DTYPE_VNODE | DTYPE_SHM => {}
+        _ => return Err(ESPIPE),
+    }
+    if offset < 0 && !(f_type == DTYPE_VNODE && v_type == Some(VCHR)) {
+        return Err(EOVERFLOW);
+    }
+    Ok(offset as u64)
+}
+
 /// The native number of a CloudABI signal.
 pub fn native_signal(s: Signal) -> i32 {
     sys::signal::to_native(&sys::signal::FREEBSD, s)
@@ -513,6 +569,51 @@ pub fn native_signal(s: Signal) -> i32 {
 mod tests {
     use super::*;
     use sys::rights::cap;
+
+    #[test]
+    fn raise_uses_the_default_action_even_for_sigpipe() {
+        // exec leaves SIGPIPE ignored; a raise must still terminate.
+        assert_eq!(raise_disposition(SIGPIPE), Some(SIG_DFL));
+        assert_eq!(raise_disposition(native_signal(Signal::PIPE)), Some(SIG_DFL));
+        assert_eq!(raise_disposition(native_signal(Signal::USR1)), Some(SIG_DFL));
+        assert_eq!(raise_disposition(SIGKILL), None);
+        assert_eq!(raise_disposition(SIGSTOP), None);
+    }
+
+    #[test]
+    fn tell_without_seeking() {
+        assert_eq!(tell(DTYPE_VNODE, Some(VREG), 4096), Ok(4096));
+        assert_eq!(tell(DTYPE_VNODE, Some(VDIR), 0), Ok(0));
+        assert_eq!(tell(DTYPE_SHM, None, 7), Ok(7));
+        // As lseek(2): no offset on pipes, FIFOs, sockets, process descriptors.
+        for t in [DTYPE_PIPE, DTYPE_FIFO, DTYPE_SOCKET, DTYPE_PROCDESC] {
+            assert_eq!(tell(t, None, 0), Err(ESPIPE), "{t}");
+        }
+        // Negative offsets only on character devices.
+        assert_eq!(tell(DTYPE_VNODE, Some(VREG), -1), Err(EOVERFLOW));
+        assert_eq!(tell(DTYPE_VNODE, Some(VCHR), -1), Ok(u64::MAX));
+    }
+
+    #[test]
+    fn new_descriptors_have_an_ioctl_list_only_with_cap_ioctl() {
+        // filecaps_validate: fc_nioctls == 0 || CAP_IOCTL is set.
+        assert_eq!(new_nioctls(CapRights::NONE), 0);
+        assert_eq!(new_nioctls(CapRights::NONE.with(CAP_ACCEPT)), 0);
+        assert_eq!(new_nioctls(CapRights::NONE.with(CAP_IOCTL)), -1);
+        // No CloudABI right grants CAP_IOCTL.
+        let all = capsicum(FdRights { base: Rights::ALL, inheriting: Rights::ALL });
+        assert_eq!(new_nioctls(all), 0);
+    }
+
+    #[test]
+    fn sent_descriptors_never_allow_more_ioctls() {
+        // -1: no list (ioctls governed by CAP_IOCTL alone), as the original.
+        assert_eq!(narrowed_nioctls(-1), -1);
+        // A list of any length becomes the empty list: fewer, never more.
+        for n in [0i16, 1, 7, 256, i16::MAX] {
+            assert_eq!(narrowed_nioctls(n), 0, "{n}");
+        }
+    }
 
     #[test]
     fn file_types() {
@@ -681,6 +782,9 @@ mod tests {
         let b = dirent(&buf[a.reclen..]).unwrap();
         assert_eq!((b.fileno, b.off, b.name), (8, 200, &b"sub"[..]));
         assert_eq!(dirent(&buf[a.reclen + b.reclen..]), None);
+        let all: Vec<u64> = dirents(&buf).map(|d| d.fileno).collect();
+        assert_eq!(all, [7, 8]);
+        assert_eq!(dirents(&buf[..buf.len() - 1]).count(), 1, "a cut entry ends the walk");
         // Cut short, or inconsistent lengths: no entry (and no panic).
         for cut in 0..a.reclen {
             assert_eq!(dirent(&buf[..cut]), None, "cut at {cut}");

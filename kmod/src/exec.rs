@@ -16,7 +16,9 @@ use core::ffi::{c_int, c_void};
 
 use crate::arch;
 use crate::console;
-use crate::consts::{E2BIG, EFAULT, ENOEXEC, SIG_DFL, SIG_IGN, SIG_MAXSIG, SIGKILL, SIGPIPE, SIGSTOP};
+use crate::consts::{
+    E2BIG, EFAULT, ENOEXEC, PS_STRINGS_SIZE, SIG_DFL, SIG_IGN, SIG_MAXSIG, SIGKILL, SIGPIPE, SIGSTOP,
+};
 use crate::ffi::access;
 use crate::ffi::kpi;
 use crate::ffi::pcpu::curthread;
@@ -71,7 +73,33 @@ pub unsafe extern "C" fn copyout_strings(imgp: *mut ImageParams, stack_base: *mu
             unsafe { *stack_base = at as usize };
             0
         }
-        Err(e) => e,
+        Err(e) => {
+            // do_execve() fails the exec without calling sv_fixup, which
+            // would have freed the auxargs.
+            // SAFETY: the image being executed.
+            unsafe { free_auxargs(imgp) };
+            e
+        }
+    }
+}
+
+/// Frees `imgp->auxargs` (an `M_TEMP` allocation of the ELF activator) and
+/// clears it, as FreeBSD's own ABIs do once the auxiliary vector is out:
+/// `__elfN(freebsd_copyout_auxargs)` (sys/kern/imgact_elf.c) ends with
+/// `free(imgp->auxargs, M_TEMP); imgp->auxargs = NULL;`, and do_execve()
+/// (sys/kern/kern_exec.c) never frees it. The CloudABI sysentvec has no
+/// `sv_copyout_auxargs`, so its exec hooks do it.
+///
+/// # Safety
+/// `imgp` is the image being executed.
+unsafe fn free_auxargs(imgp: *mut ImageParams) {
+    // SAFETY: caller contract; the pointer is taken out before it is
+    // freed, so it is freed once.
+    unsafe {
+        let aux = access::take_imgp_auxargs(imgp);
+        if !aux.is_null() {
+            kpi::free(aux.cast(), core::ptr::addr_of!(kpi::M_TEMP).cast_mut().cast());
+        }
     }
 }
 
@@ -84,7 +112,10 @@ unsafe fn place_argdata(imgp: *mut ImageParams) -> Result<u64, c_int> {
         let top = access::vm_stacktop(access::p_vmspace(access::imgp_proc(imgp)));
         (src, len, top as u64)
     };
-    let at = image::argdata_address(top, len).ok_or(E2BIG)?;
+    // An empty ps_strings at the top, where PROC_PS_STRINGS() looks (see
+    // sysvec.rs); the argument data goes below it.
+    let (ps_strings, at) = image::top_blocks(top, len).ok_or(E2BIG)?;
+    copy_out(&[0u8; PS_STRINGS_SIZE], ps_strings)?;
     let n = usize::try_from(len).map_err(|_| E2BIG)?;
     // SAFETY: `src` points at `len` bytes of exec's argument buffer;
     // copyout checks the user range.
@@ -103,6 +134,9 @@ pub unsafe extern "C" fn fixup(stack_base: *mut usize, imgp: *mut ImageParams) -
     // SAFETY: kernel contract for the hook; `stack_base` holds what
     // copyout_strings stored.
     let result = unsafe { build_image(*stack_base as u64, imgp) };
+    // On every path: the auxargs have been read (or the exec fails).
+    // SAFETY: the image being executed.
+    unsafe { free_auxargs(imgp) };
     match result {
         Ok(stack) => {
             // SAFETY: as above.

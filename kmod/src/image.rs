@@ -9,6 +9,7 @@
 //!
 //! ```text
 //!   stack top (vm_stacktop)
+//!   struct ps_strings (32 bytes, empty)        <- PROC_PS_STRINGS()
 //!   argument data (8-aligned start)            <- AT_ARGDATA
 //!   64 random bytes                            <- AT_CANARY
 //!   16-byte UUIDv4                             <- AT_PID
@@ -53,6 +54,15 @@ pub struct Layout {
     pub tcb_slot: Option<u64>,
     /// The final stack address handed to `sv_setregs`.
     pub stack: u64,
+}
+
+/// Where the (empty) `struct ps_strings` and the argument data go: the
+/// `ps_strings` is the last `PS_STRINGS_SIZE` bytes below the stack top,
+/// where `PROC_PS_STRINGS()` (`vm_stacktop - sv_psstringssz`) finds it, and
+/// the argument data ends below it. `(ps_strings, argdata)`.
+pub fn top_blocks(top: u64, argdata_len: u64) -> Option<(u64, u64)> {
+    let ps_strings = top.checked_sub(crate::consts::PS_STRINGS_SIZE as u64)?;
+    Some((ps_strings, argdata_address(ps_strings, argdata_len)?))
 }
 
 /// Where the argument data starts: `len` bytes below `top`, rounded down
@@ -199,6 +209,21 @@ mod tests {
         assert_eq!(argdata_address(TOP, 16), Some(TOP - 16));
         assert_eq!(argdata_address(TOP, 0), Some(TOP));
         assert_eq!(argdata_address(3, 5), None);
+    }
+
+    #[test]
+    fn ps_strings_is_where_proc_ps_strings_looks_and_argdata_below() {
+        // sys/exec.h: PROC_PS_STRINGS(p) = vm_stacktop - sv_psstringssz,
+        // and the sysentvec's sv_psstringssz is sizeof(struct ps_strings).
+        let (ps, arg) = top_blocks(TOP, 5).unwrap();
+        assert_eq!(ps, TOP - 32);
+        assert_eq!(arg, ps - 8);
+        assert!(arg + 5 <= ps, "argument data overlaps ps_strings");
+        for len in [0, 1, 31, 32, 4096] {
+            let (ps, arg) = top_blocks(TOP, len).unwrap();
+            assert!(arg + len <= ps && arg % 8 == 0, "{len}");
+        }
+        assert_eq!(top_blocks(16, 0), None);
     }
 
     #[test]

@@ -19,8 +19,13 @@
 //! - `sv_fixlimit`, `sv_maxssiz`, `sv_thread_detach`, `sv_trap`,
 //!   `sv_machine_arch`, `sv_onexec`, `sv_ontdexit`, `sv_protect` (15.x),
 //!   `sv_hwcap*`: optional; the kernel checks them for NULL.
-//! - `sv_psstringssz` 0: there is no `ps_strings` block; the stack top
-//!   holds the argument data instead.
+//!
+//! `sv_psstringssz` is `sizeof(struct ps_strings)`: procstat(1), the
+//! kern.proc.{args,env,auxv} sysctls and core notes read a `ps_strings` at
+//! `vm_stacktop - sv_psstringssz` (`PROC_PS_STRINGS()`, sys/sys/exec.h,
+//! 14.x/15.0); exec writes an empty one there (no argv/env vectors:
+//! CloudABI has argument data instead), so they find no strings rather
+//! than read the vDSO or unmapped memory as one.
 
 use core::ffi::{c_char, c_int};
 use core::ptr;
@@ -68,8 +73,8 @@ pub static SYSVEC: KernelCell<Sysentvec> = KernelCell::new(Sysentvec {
     sv_minuser: VM_MIN_ADDRESS,
     sv_maxuser: arch::USER_MAX,
     sv_usrstack: SHARED_PAGE_BASE,
-    sv_psstrings: SHARED_PAGE_BASE,
-    sv_psstringssz: 0,
+    sv_psstrings: SHARED_PAGE_BASE - PS_STRINGS_SIZE,
+    sv_psstringssz: PS_STRINGS_SIZE,
     sv_stackprot: (VM_PROT_READ | VM_PROT_WRITE) as c_int,
     sv_copyout_strings: Some(exec::copyout_strings),
     sv_setregs: Some(exec::setregs),

@@ -6,7 +6,7 @@ use core::ffi::c_int;
 
 use super::fill_syscall_args;
 use crate::consts::{
-    EJUSTRETURN, EM_X86_64, ERESTART, PAGE_SIZE, PCB_FULL_IRET, PSL_C, VM_MAXUSER_ADDRESS_LA48,
+    EJUSTRETURN, EM_X86_64, ERESTART, PAGE_SIZE, PCB_FULL_IRET, PSL_C, PSL_T, VM_MAXUSER_ADDRESS_LA48,
 };
 use crate::errno;
 use crate::ffi::access;
@@ -109,7 +109,10 @@ pub unsafe fn set_fork_child_retval(td: *mut Thread) {
         let f = &mut *access::td_frame(td);
         f.tf_rax = u64::from(abi::Fd::PROCESS_CHILD.raw());
         f.tf_rdx = u64::from(tid as u32);
-        f.tf_rflags &= !PSL_C;
+        // Success, and no trace trap: a parent single-stepped into the
+        // fork would otherwise leave the child a SIGTRAP after its first
+        // instruction (native x86_set_fork_retval() clears PSL_T too).
+        f.tf_rflags &= !(PSL_C | PSL_T);
     }
 }
 

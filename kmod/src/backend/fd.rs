@@ -206,6 +206,20 @@ impl FdOps for FreeBsd {
     }
 
     fn fd_seek(&mut self, file: &FileRef, offset: i64, whence: Whence) -> Result<u64, Errno> {
+        if whence == Whence::CUR && offset == 0 {
+            // A tell, which the core allows with `fd_tell` alone; the
+            // offset is read as lseek would, under the offset lock.
+            let (ty, vtype) = file.f_type_vtype();
+            // SAFETY: `file` holds a reference; foffset_lock/unlock
+            // serialize with every other user of the offset (the value
+            // written back is the one read).
+            let at = unsafe {
+                let at = kpi::foffset_lock(file.fp(), 0);
+                kpi::foffset_unlock(file.fp(), at, 0);
+                at
+            };
+            return convert::tell(ty, vtype, at).map_err(sys::errno::from_freebsd);
+        }
         // SAFETY: lseek(2) on a descriptor of the current process.
         let e = unsafe { kpi::kern_lseek(self.td, file.fd(), offset, convert::whence(whence)) };
         self.check(e)?;

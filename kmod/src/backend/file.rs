@@ -4,16 +4,20 @@
 use abi::*;
 use sys::backend::*;
 
-use super::{FileRef, FreeBsd};
+use super::{FileRef, FreeBsd, KernBuf};
 use crate::consts::*;
 use crate::convert;
+use crate::dircookie::{self, Resume};
 use crate::ffi::kern::{Stat, Timespec};
 use crate::ffi::kpi;
 
-/// Bytes of native directory entries read per `getdirentries`: room for
-/// the largest entry (24 + `MAXNAMLEN` + 1, padded), which every file
-/// system needs to make progress.
-const DIRBUF: usize = 512;
+/// Bytes of native directory entries read per `getdirentries`, in a heap
+/// buffer: well above `DIRBLKSIZ` (512 on UFS; file systems may refuse
+/// smaller reads) and the largest entry (24 + `MAXNAMLEN` + 1, padded), so
+/// one call returns many entries, as the in-tree CloudABI's `MAXBSIZE`
+/// buffer did. Batch cookies (`dircookie`) depend on this size staying
+/// the same.
+const DIRBUF: usize = 8192;
 
 /// An all-zero `struct stat` for the kernel to fill.
 pub(super) fn zeroed_stat() -> Stat {
@@ -106,21 +110,21 @@ impl FileOps for FreeBsd {
         cookie: Dircookie,
         sink: &mut dyn DirSink,
     ) -> Result<(), Errno> {
-        // getdirentries(2) reads at the file offset: position it at the
-        // cookie first. Set on the file itself (as lseek would, but
-        // without needing CAP_SEEK, which file_readdir does not imply);
-        // concurrent readers of the same descriptor share the offset.
-        // SAFETY: `file` holds a reference; foffset_lock/unlock serialize
-        // with every other user of the offset.
-        unsafe {
-            kpi::foffset_lock(file.fp(), 0);
-            kpi::foffset_unlock(file.fp(), cookie.raw() as i64, 0);
-        }
-        let mut buf = [0u8; DIRBUF];
+        let (start, mut skip) = match dircookie::resume(cookie.raw()) {
+            Resume::Offset(at) => (at, 0),
+            Resume::Batch { start, skip } => (start, usize::from(skip)),
+        };
+        // getdirentries(2) reads at the file offset: position it first.
+        // Set on the file itself (as lseek would, but without needing
+        // CAP_SEEK, which file_readdir does not imply); concurrent readers
+        // of the same descriptor share the offset.
+        set_offset(file, start);
+        let mut buf = KernBuf::new(DIRBUF)?;
         loop {
             let mut base: i64 = 0;
-            // SAFETY: getdirentries(2) into `buf` (kernel memory) on a
-            // descriptor of the current process.
+            // SAFETY: getdirentries(2) into `buf` (DIRBUF bytes of kernel
+            // memory) on a descriptor of the current process; `base`
+            // receives the offset the batch was read from.
             let e = unsafe {
                 kpi::kern_getdirentries(
                     self.td,
@@ -137,14 +141,15 @@ impl FileOps for FreeBsd {
             if filled == 0 {
                 return Ok(());
             }
-            let mut at = 0;
-            while let Some(d) = buf.get(at..filled).and_then(convert::dirent) {
-                at += d.reclen;
-                if d.fileno == 0 {
+            let end = offset(file);
+            let data = &buf.as_slice()[..filled];
+            let records = convert::dirents(data).count();
+            for (i, d) in convert::dirents(data).enumerate() {
+                if i < skip || d.fileno == 0 {
                     continue;
                 }
                 let entry = DirEntry {
-                    next: Dircookie::new(d.off),
+                    next: Dircookie::new(dircookie::cookie(d.off, i, records, base, end)),
                     ino: Inode::new(d.fileno),
                     filetype: convert::filetype_of_dirent(d.d_type),
                     name: d.name,
@@ -153,6 +158,27 @@ impl FileOps for FreeBsd {
                     return Ok(());
                 }
             }
+            skip = 0;
         }
+    }
+}
+
+/// The file's offset (read under the offset lock, written back unchanged).
+fn offset(file: &FileRef) -> i64 {
+    // SAFETY: `file` holds a reference; foffset_lock/unlock serialize with
+    // every other user of the offset.
+    unsafe {
+        let at = kpi::foffset_lock(file.fp(), 0);
+        kpi::foffset_unlock(file.fp(), at, 0);
+        at
+    }
+}
+
+/// Sets the file's offset under the offset lock.
+fn set_offset(file: &FileRef, at: i64) {
+    // SAFETY: as for `offset`.
+    unsafe {
+        kpi::foffset_lock(file.fp(), 0);
+        kpi::foffset_unlock(file.fp(), at, 0);
     }
 }

@@ -25,7 +25,7 @@
 //! `EFAULT` instead of faulting.
 
 use core::ffi::{c_int, c_void};
-use core::mem::ManuallyDrop;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr;
 use core::sync::atomic::{Ordering, fence};
 
@@ -34,7 +34,7 @@ use sys::backend::{FdInfo, Files, PathBuffers};
 use sys::rights::CapRights;
 use sys::user::{Fault, UserMemory};
 
-use crate::consts::{CAP_FCNTL_ALL, EJUSTRETURN, ERESTART};
+use crate::consts::{CAP_FCNTL_ALL, EJUSTRETURN, ERESTART, M_WAITOK};
 use crate::convert;
 use crate::ffi::access;
 use crate::ffi::kern::{CapRightsT, Filecaps};
@@ -132,12 +132,18 @@ pub(crate) fn cap_rights_t(c: CapRights) -> CapRightsT {
     CapRightsT { cr_rights: c.0 }
 }
 
-/// Capsicum limits for a new descriptor: `rights`, no ioctl limit list,
-/// and every fcntl if `CAP_FCNTL` is among the rights, none otherwise
-/// (`filecaps_validate` asserts fcntls only come with `CAP_FCNTL`).
+/// Capsicum limits for a new descriptor: `rights`, no ioctl limit list
+/// if `CAP_IOCTL` is among them (else the empty list), and every fcntl if
+/// `CAP_FCNTL` is, none otherwise: `filecaps_validate` asserts both
+/// (sys/kern/kern_descrip.c; INVARIANTS kernels panic otherwise).
 pub(crate) fn filecaps(c: CapRights) -> Filecaps {
     let fcntls = if c.has(sys::rights::cap::FCNTL) { CAP_FCNTL_ALL } else { 0 };
-    Filecaps { fc_rights: cap_rights_t(c), fc_ioctls: ptr::null_mut(), fc_nioctls: -1, fc_fcntls: fcntls }
+    Filecaps {
+        fc_rights: cap_rights_t(c),
+        fc_ioctls: ptr::null_mut(),
+        fc_nioctls: convert::new_nioctls(c),
+        fc_fcntls: fcntls,
+    }
 }
 
 /// A descriptor looked up for one syscall: its number, a reference on its
@@ -164,6 +170,18 @@ impl FileRef {
         CapRights(self.caps.fc_rights.cr_rights)
     }
 
+    /// Limits for another descriptor of this file that allow no more than
+    /// this one: the same rights and fcntls, and no ioctl at all if this
+    /// one has an ioctl list (which would have to be copied).
+    pub fn sendable_caps(&self) -> Filecaps {
+        Filecaps {
+            fc_rights: self.caps.fc_rights,
+            fc_ioctls: ptr::null_mut(),
+            fc_nioctls: convert::narrowed_nioctls(self.caps.fc_nioctls),
+            fc_fcntls: self.caps.fc_fcntls,
+        }
+    }
+
     /// `f_flag` of the file (FREAD, FWRITE, FNONBLOCK, ...).
     pub fn f_flag(&self) -> u32 {
         // SAFETY: the file is referenced by `self`.
@@ -181,20 +199,27 @@ impl FileRef {
         }
     }
 
-    /// The CloudABI type of the file.
-    pub fn filetype(&self) -> Filetype {
-        // SAFETY: the file is referenced by `self`: its type is fixed, its
-        // vnode (for DTYPE_VNODE) and socket (for DTYPE_SOCKET) are held
-        // by it.
+    /// `f_type` of the file and, for a vnode, its `v_type`.
+    pub fn f_type_vtype(&self) -> (i16, Option<u8>) {
+        // SAFETY: the file is referenced by `self`: its type is fixed and
+        // its vnode (for DTYPE_VNODE) held by it.
         unsafe {
             let ty = access::f_type(self.fp);
             let vnode = (ty == crate::consts::DTYPE_VNODE)
                 .then(|| access::f_vnode(self.fp))
                 .filter(|vp| !vp.is_null())
                 .map(|vp| access::v_type(vp));
-            let so_type = self.socket().map(|so| access::so_type(so));
-            convert::filetype(ty, vnode, so_type)
+            (ty, vnode)
         }
+    }
+
+    /// The CloudABI type of the file.
+    pub fn filetype(&self) -> Filetype {
+        let (ty, vnode) = self.f_type_vtype();
+        // SAFETY: the socket (for DTYPE_SOCKET) is held by the file, which
+        // `self` references.
+        let so_type = self.socket().map(|so| unsafe { access::so_type(so) });
+        convert::filetype(ty, vnode, so_type)
     }
 
     /// Gives up the reference and the Capsicum limits (to install the file
@@ -216,6 +241,112 @@ impl Drop for FileRef {
             }
             fdrop(self.fp);
         }
+    }
+}
+
+/// A fixed-capacity list in a kernel allocation (`M_TEMP`), for what a
+/// syscall must hold across kernel calls but cannot keep on its 2 KiB
+/// frame: the descriptors `proc_exec` passes on (up to 65536), the files
+/// `sock_send` attaches (up to 508). Entries left in it are dropped with it.
+pub(crate) struct KernList<T> {
+    ptr: *mut MaybeUninit<T>,
+    cap: usize,
+    len: usize,
+}
+
+impl<T> KernList<T> {
+    pub(crate) fn new(cap: usize) -> Result<KernList<T>, Errno> {
+        let bytes = cap.checked_mul(size_of::<T>()).ok_or(Errno::E2BIG)?;
+        if cap == 0 || bytes == 0 {
+            return Ok(KernList { ptr: ptr::null_mut(), cap: 0, len: 0 });
+        }
+        // SAFETY: malloc(9) with M_WAITOK sleeps until it can allocate and
+        // never returns NULL; malloc's alignment (at least 16) suits every
+        // `T` used here; the memory is freed in Drop.
+        let p = unsafe { kpi::malloc(bytes, ptr::addr_of!(kpi::M_TEMP).cast_mut().cast(), M_WAITOK) };
+        if p.is_null() {
+            return Err(Errno::NOMEM);
+        }
+        Ok(KernList { ptr: p.cast(), cap, len: 0 })
+    }
+
+    /// Appends `v`, or gives it back if the list is full.
+    pub(crate) fn push(&mut self, v: T) -> Result<(), T> {
+        if self.len >= self.cap {
+            return Err(v);
+        }
+        // SAFETY: `len < cap`: an unused slot of the allocation.
+        unsafe { (*self.ptr.add(self.len)).write(v) };
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The entries, in order.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: the first `len` slots were initialized by push.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.cast::<T>(), self.len) }
+    }
+
+    /// Takes the entries out, in order.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
+        let len = core::mem::replace(&mut self.len, 0);
+        // SAFETY: the first `len` slots were written by push and are read
+        // exactly once (len is reset first).
+        (0..len).map(move |i| unsafe { (*self.ptr.add(i)).assume_init_read() })
+    }
+}
+
+impl<T> Drop for KernList<T> {
+    fn drop(&mut self) {
+        for v in self.drain() {
+            drop(v);
+        }
+        if !self.ptr.is_null() {
+            // SAFETY: the allocation made in `new`.
+            unsafe { kpi::free(self.ptr.cast(), ptr::addr_of!(kpi::M_TEMP).cast_mut().cast()) };
+        }
+    }
+}
+
+/// A zeroed byte buffer in a kernel allocation (`M_TEMP`), for buffers
+/// too large for the 2 KiB frame (`file_readdir`'s getdirentries buffer).
+pub(crate) struct KernBuf {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl KernBuf {
+    pub(crate) fn new(len: usize) -> Result<KernBuf, Errno> {
+        // SAFETY: malloc(9) with M_WAITOK sleeps until it can allocate and
+        // never returns NULL; M_ZERO zeroes it; freed in Drop.
+        let p = unsafe {
+            kpi::malloc(
+                len,
+                ptr::addr_of!(kpi::M_TEMP).cast_mut().cast(),
+                crate::consts::M_WAITOK | crate::consts::M_ZERO,
+            )
+        };
+        if p.is_null() { Err(Errno::NOMEM) } else { Ok(KernBuf { ptr: p.cast(), len }) }
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.ptr
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: `len` initialized (zeroed, then written) bytes owned by
+        // `self`.
+        unsafe { core::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for KernBuf {
+    fn drop(&mut self) {
+        // SAFETY: the allocation made in `new`.
+        unsafe { kpi::free(self.ptr.cast(), ptr::addr_of!(kpi::M_TEMP).cast_mut().cast()) };
     }
 }
 

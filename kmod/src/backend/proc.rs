@@ -3,75 +3,19 @@
 
 use core::convert::Infallible;
 use core::ffi::{c_int, c_void};
-use core::mem::MaybeUninit;
 use core::ptr;
 
 use abi::*;
 use sys::backend::*;
 
-use super::{FileRef, FreeBsd, fdrop, filecaps};
+use super::{FileRef, FreeBsd, KernList, fdrop, filecaps};
 use crate::consts::*;
 use crate::convert;
 use crate::ffi::access;
 use crate::ffi::kern::{ForkReq, ImageArgs};
 use crate::ffi::kpi;
-use crate::ffi::signal::KillArgs;
+use crate::ffi::signal::{KillArgs, Sigaction};
 use crate::ffi::types::Vmspace;
-
-/// The descriptors `proc_exec` passes on, collected (and referenced)
-/// before the old image is gone: a kernel allocation (`M_TEMP`) of up to
-/// 65536 entries.
-struct FileList {
-    ptr: *mut MaybeUninit<FileRef>,
-    cap: usize,
-    len: usize,
-}
-
-impl FileList {
-    fn new(cap: usize) -> Result<FileList, Errno> {
-        let bytes = cap.checked_mul(size_of::<FileRef>()).ok_or(Errno::E2BIG)?;
-        if cap == 0 {
-            return Ok(FileList { ptr: ptr::null_mut(), cap, len: 0 });
-        }
-        // SAFETY: malloc(9) with M_WAITOK sleeps until it can allocate and
-        // never returns NULL; the memory is freed in Drop.
-        let p = unsafe { kpi::malloc(bytes, ptr::addr_of!(kpi::M_TEMP).cast_mut().cast(), M_WAITOK) };
-        if p.is_null() {
-            return Err(Errno::NOMEM);
-        }
-        Ok(FileList { ptr: p.cast(), cap, len: 0 })
-    }
-
-    fn push(&mut self, f: FileRef) -> Result<(), FileRef> {
-        if self.len >= self.cap {
-            return Err(f);
-        }
-        // SAFETY: `len < cap`: an unused slot of the allocation.
-        unsafe { (*self.ptr.add(self.len)).write(f) };
-        self.len += 1;
-        Ok(())
-    }
-
-    /// Takes the entries out, in order.
-    fn drain(&mut self) -> impl Iterator<Item = FileRef> + '_ {
-        let len = core::mem::replace(&mut self.len, 0);
-        // SAFETY: the first `len` slots were written by push and are read
-        // exactly once (len is reset first).
-        (0..len).map(move |i| unsafe { (*self.ptr.add(i)).assume_init_read() })
-    }
-}
-
-impl Drop for FileList {
-    fn drop(&mut self) {
-        for f in self.drain() {
-            drop(f);
-        }
-        if !self.ptr.is_null() {
-            // SAFETY: the allocation made in `new`.
-            unsafe { kpi::free(self.ptr.cast(), ptr::addr_of!(kpi::M_TEMP).cast_mut().cast()) };
-        }
-    }
-}
 
 impl FreeBsd {
     /// Copies the argument data into a fresh exec argument buffer: the
@@ -114,7 +58,7 @@ impl FreeBsd {
     /// listed files, renumbered 0..n-1, each with the Capsicum limits it
     /// had. Nothing can fail the exec any more; a file that cannot be
     /// installed is dropped.
-    fn install_exec_fds(&mut self, list: &mut FileList) {
+    fn install_exec_fds(&mut self, list: &mut KernList<FileRef>) {
         // SAFETY: the process is single-threaded (pre_execve); closing
         // every descriptor of the new image's table.
         unsafe { kpi::kern_close_range(self.td, 0, 0, u32::MAX) };
@@ -145,7 +89,7 @@ impl ProcOps for FreeBsd {
         data: UserRange<u8>,
         fds: &mut dyn FdList<FileRef>,
     ) -> Result<Infallible, Errno> {
-        let mut list = FileList::new(usize::try_from(fds.len()).map_err(|_| Errno::E2BIG)?)?;
+        let mut list = KernList::new(usize::try_from(fds.len()).map_err(|_| Errno::E2BIG)?)?;
         while let Some((_, file, _)) = fds.next(self)? {
             if list.push(file).is_err() {
                 return Err(Errno::E2BIG);
@@ -209,7 +153,14 @@ impl ProcOps for FreeBsd {
     fn proc_raise(&mut self, sig: Signal) -> Result<(), Errno> {
         // SAFETY: the current process.
         let pid = unsafe { access::p_pid(access::td_proc(self.td)) };
-        let mut args = KillArgs { pid, _pad0: [0; 4], signum: convert::native_signal(sig), _pad1: [0; 4] };
+        let signum = convert::native_signal(sig);
+        if let Some(handler) = convert::raise_disposition(signum) {
+            let act = Sigaction { sa_handler: handler, sa_flags: 0, sa_mask: [0; 4] };
+            // SAFETY: `act` is a valid sigaction; no old action is asked
+            // for. It only fails for signals whose action is fixed.
+            unsafe { kpi::kern_sigaction(self.td, signum, &act, ptr::null_mut(), 0) };
+        }
+        let mut args = KillArgs { pid, _pad0: [0; 4], signum, _pad1: [0; 4] };
         // SAFETY: kill(2) of the caller's own process (allowed in
         // capability mode).
         let e = unsafe { kpi::sys_kill(self.td, &mut args) };

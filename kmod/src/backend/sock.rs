@@ -7,7 +7,7 @@ use core::ptr;
 use abi::*;
 use sys::backend::*;
 
-use super::{FileRef, FreeBsd, filecaps};
+use super::{FileRef, FreeBsd, KernList, filecaps};
 use crate::consts::*;
 use crate::convert;
 use crate::ffi::access;
@@ -27,7 +27,73 @@ fn msghdr(iov: *mut crate::ffi::kern::Iovec, n: c_int, flags: c_int) -> Msghdr {
     }
 }
 
+/// A file `sock_send` attaches: the reference taken when it was checked,
+/// and the temporary descriptor it is sent from (-1 when none).
+struct Attached {
+    file: FileRef,
+    tmp: c_int,
+}
+
 impl FreeBsd {
+    /// Builds the `SCM_RIGHTS` control message for `files` (NULL for none).
+    ///
+    /// `unp_internalize()` reads descriptor numbers, looked up again in the
+    /// table when the message is sent; the numbers the caller named may by
+    /// then refer to other files (a concurrent close or `dup2`). So each
+    /// checked file is installed at a new descriptor of its own, with the
+    /// limits it had when checked (never wider), and that number is sent;
+    /// [`Self::detach`] removes them after `kern_sendit`. On failure nothing
+    /// is left installed and the native errno is returned.
+    fn attach(&mut self, files: &mut KernList<Attached>) -> Result<*mut Mbuf, c_int> {
+        let n = files.as_mut_slice().len();
+        if n == 0 {
+            return Ok(ptr::null_mut());
+        }
+        for a in files.as_mut_slice() {
+            let mut caps = a.file.sendable_caps();
+            let mut fd: c_int = -1;
+            // SAFETY: installs the referenced file at a new descriptor
+            // (finstall takes its own reference and, on success, the
+            // limits, which hold no allocation).
+            let e = unsafe { kpi::finstall(self.td, a.file.fp(), &mut fd, O_CLOEXEC, &mut caps) };
+            if e != 0 {
+                self.detach(files);
+                return Err(e);
+            }
+            a.tmp = fd;
+        }
+        // At most 508 descriptors (the core): one cluster.
+        let size = u32::try_from(n * 4).unwrap_or(u32::MAX);
+        // SAFETY: allocates a zeroed SOL_SOCKET/SCM_RIGHTS control message
+        // with room for `n` ints (may sleep for memory).
+        let control = unsafe { kpi::sbcreatecontrol(ptr::null(), size, SCM_RIGHTS, SOL_SOCKET, M_WAITOK) };
+        if control.is_null() {
+            self.detach(files);
+            return Err(ENOBUFS);
+        }
+        // SAFETY: the message's data starts CMSG_LEN(0) bytes into the
+        // mbuf and holds `n` ints.
+        let dst = unsafe { access::m_data(control).add(CMSG_HDR_LEN).cast_mut() };
+        for (i, a) in files.as_mut_slice().iter().enumerate() {
+            let raw = a.tmp.to_ne_bytes();
+            // SAFETY: `i < n`, inside the message's data.
+            unsafe { ptr::copy_nonoverlapping(raw.as_ptr(), dst.add(i * 4), 4) };
+        }
+        Ok(control)
+    }
+
+    /// Removes the temporary descriptors of [`Self::attach`] (each only if
+    /// it still refers to its file: `fdclose` checks).
+    fn detach(&mut self, files: &mut KernList<Attached>) {
+        for a in files.as_mut_slice() {
+            if a.tmp >= 0 {
+                // SAFETY: the file is referenced by `a.file`.
+                unsafe { kpi::fdclose(self.td, a.file.fp(), a.tmp) };
+                a.tmp = -1;
+            }
+        }
+    }
+
     /// Hands the descriptors of a received control chain to `fds`.
     /// Messages are all-or-nothing: one that does not fit is closed, as
     /// is everything after it, and `fds_truncated` is reported. Returns
@@ -125,46 +191,33 @@ impl SockOps for FreeBsd {
         data: UserRange<Ciovec>,
         fds: &mut dyn FdList<FileRef>,
     ) -> Result<u64, Errno> {
-        let n = fds.len();
-        let mut control: *mut Mbuf = ptr::null_mut();
-        if n > 0 {
-            // At most 508 descriptors (the core): one cluster.
-            let size = u32::try_from(n * 4).map_err(|_| Errno::INVAL)?;
-            // SAFETY: allocates a zeroed SOL_SOCKET/SCM_RIGHTS control
-            // message with room for `n` ints (may sleep for memory).
-            control = unsafe { kpi::sbcreatecontrol(ptr::null(), size, SCM_RIGHTS, SOL_SOCKET, M_WAITOK) };
-            if control.is_null() {
-                return Err(Errno::NOBUFS);
-            }
-            // SAFETY: the message's data starts CMSG_LEN(0) bytes into the
-            // mbuf and holds `n` ints.
-            let dst = unsafe { access::m_data(control).add(CMSG_HDR_LEN).cast_mut() };
-            let mut i = 0u64;
-            loop {
-                match fds.next(self) {
-                    Ok(Some((fd, _, _))) if i < n => {
-                        let raw = (fd.raw() as c_int).to_ne_bytes();
-                        // SAFETY: `i < n`, inside the message's data.
-                        unsafe { ptr::copy_nonoverlapping(raw.as_ptr(), dst.add(i as usize * 4), 4) };
-                        i += 1;
-                    }
-                    Ok(_) => break,
-                    Err(e) => {
-                        // SAFETY: the control mbuf is still ours.
-                        unsafe { kpi::m_freem(control) };
-                        return Err(e);
-                    }
-                }
+        // Every descriptor is looked up first and its reference (with the
+        // Capsicum limits it had) kept until the message is sent: what is
+        // attached is the file that was checked (see `attach`).
+        let n = usize::try_from(fds.len()).map_err(|_| Errno::INVAL)?;
+        let mut files: KernList<Attached> = KernList::new(n)?;
+        while let Some((_, file, _)) = fds.next(self)? {
+            if files.push(Attached { file, tmp: -1 }).is_err() {
+                return Err(Errno::INVAL);
             }
         }
         let s = sock.fd();
+        // The iovecs are copied in first: the control message is only made
+        // once nothing but kern_sendit (which consumes it on every path)
+        // can fail, so no error path has a control mbuf to leak.
         self.with_iovecs(data.ptr.addr(), data.len, |b, iov, cnt, _| {
+            let control = match b.attach(&mut files) {
+                Ok(control) => control,
+                Err(e) => return e,
+            };
             let mut msg = msghdr(iov, cnt, 0);
             // SAFETY: sendmsg(2) from the caller's buffers; the control
             // mbuf (descriptors internalized by the UNIX socket layer,
             // with their Capsicum limits) is consumed on every path.
             // MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
-            unsafe { kpi::kern_sendit(b.td, s, &mut msg, MSG_NOSIGNAL, control, UIO_USERSPACE) }
+            let e = unsafe { kpi::kern_sendit(b.td, s, &mut msg, MSG_NOSIGNAL, control, UIO_USERSPACE) };
+            b.detach(&mut files);
+            e
         })?;
         Ok(self.retval())
     }
@@ -202,7 +255,11 @@ impl SockOps for FreeBsd {
         // SAFETY: as above.
         #[cfg(freebsd15)]
         let e = unsafe {
+            // ss_len is the room the protocol may fill: 15.x soaccept()
+            // KASSERTs (INVARIANTS kernels) that the address written is
+            // no longer, as sys_accept's `{ .ss_len = sizeof(ss) }` does.
             let mut sa = crate::ffi::kern::SockaddrStorage { bytes: [0; 128] };
+            sa.bytes[SS_LEN_OFFSET] = size_of::<crate::ffi::kern::SockaddrStorage>() as u8;
             kpi::kern_accept4(
                 self.td,
                 tmp,

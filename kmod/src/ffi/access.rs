@@ -125,6 +125,13 @@ pub unsafe fn imgp_auxargs(imgp: *mut ImageParams) -> *const Auxargs {
     unsafe { *field::<_, *const Auxargs>(imgp, IMAGE_PARAMS_AUXARGS) }
 }
 
+/// Takes `imgp->auxargs` out of the image (leaving NULL): the caller now
+/// owns the `M_TEMP` allocation the ELF activator made.
+pub unsafe fn take_imgp_auxargs(imgp: *mut ImageParams) -> *mut Auxargs {
+    // SAFETY: caller contract; `auxargs` is a `void *` to `Elf_Auxargs`.
+    unsafe { core::ptr::replace(field::<_, *mut Auxargs>(imgp, IMAGE_PARAMS_AUXARGS), core::ptr::null_mut()) }
+}
+
 /// `args->begin_argv`
 pub unsafe fn args_begin_argv(args: *mut ImageArgs) -> *mut c_char {
     // SAFETY: caller contract; `begin_argv` is a `char *` (the mirror's

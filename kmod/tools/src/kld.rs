@@ -159,6 +159,64 @@ pub fn check_relocations(elf: &Elf, arch: Arch, r: &mut Report) -> Result<()> {
     Ok(())
 }
 
+// ---- arm64 BTI landing pads ----------------------------------------------
+
+/// `SHF_EXECINSTR`
+const SHF_EXECINSTR: u64 = 4;
+
+/// A64 instructions an indirect call (`BLR`, or `BR` through x16/x17 from
+/// a PLT) may land on when the kernel enforces BTI: `BTI c`, `BTI jc`, and
+/// `PACIASP`/`PACIBSP`, which are implicit `BTI c` landing pads.
+pub const LANDING_PADS: [u32; 4] = [0xd503_245f, 0xd503_24df, 0xd503_233f, 0xd503_237f];
+
+/// Every code address the module hands the kernel (ET_DYN): targets of
+/// `RELATIVE` relocations and of `ABS64`/`GLOB_DAT`/`JUMP_SLOT` against
+/// the module's own symbols that lie in executable sections, with where
+/// they are (for the self-test). Data addresses are skipped.
+pub fn code_pointers(elf: &Elf) -> Result<Vec<(u64, Place)>> {
+    let mut out = Vec::new();
+    if elf.kind != ET_DYN {
+        return Ok(out);
+    }
+    let syms = elf.dynamic_symbols()?;
+    for rs in elf.rela_sections() {
+        for rel in elf.relas(rs)? {
+            let target = match rel.kind {
+                1027 => rel.addend as u64,
+                257 | 1025 | 1026 => match syms.get(rel.sym as usize) {
+                    Some(s) if !s.is_undefined() && s.shndx != 0 => s.value.wrapping_add(rel.addend as u64),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if let Some(sec) = elf.section_at(target).filter(|s| s.flags & SHF_EXECINSTR != 0) {
+                out.push((target, Place { section: sec.index, offset: target - sec.addr }));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// arm64: every code address the kernel may call indirectly starts with a
+/// landing pad, or a BTI-enforcing kernel takes a Branch Target exception
+/// (a panic) on the first call.
+pub fn check_landing_pads(elf: &Elf, arch: Arch, r: &mut Report) -> Result<()> {
+    if arch != Arch::Arm64 {
+        return Ok(());
+    }
+    for (addr, at) in code_pointers(elf)? {
+        let b = elf.read(at, 4)?;
+        let insn = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        if !LANDING_PADS.contains(&insn) {
+            r.fail(format!(
+                "code address {addr:#x} in {} is called indirectly but starts with {insn:#010x}, not a BTI landing pad",
+                elf.sections[at.section].name
+            ));
+        }
+    }
+    Ok(())
+}
+
 // ---- linker sets, sysinit, module metadata -------------------------------
 
 /// Where a pointer slot points.
@@ -563,8 +621,9 @@ pub fn run(ko: &str, debug: &str, cfg: &Config) -> Report {
     check_header(&elf, cfg.arch, &mut r);
     check_section_order(&elf, &mut r);
     type Step<'a> = (&'a str, &'a dyn Fn(&mut Report) -> Result<()>);
-    let steps: [Step; 4] = [
+    let steps: [Step; 5] = [
         ("relocations", &|r| check_relocations(&elf, cfg.arch, r)),
+        ("BTI landing pads", &|r| check_landing_pads(&elf, cfg.arch, r)),
         ("linker sets and module metadata", &|r| check_module_records(&elf, cfg.release, r)),
         ("symbols", &|r| check_symbols(&elf, cfg, r)),
         ("stack frames", &|r| check_stack(&elf, debug, cfg.max_frame, r)),

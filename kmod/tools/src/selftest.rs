@@ -93,6 +93,24 @@ pub fn run(ko: &str, debug: &str, cfg: &Config) -> Vec<(String, bool)> {
         );
     }
 
+    // arm64: a code address the kernel calls indirectly without a BTI
+    // landing pad (its first instruction replaced by a NOP).
+    if cfg.arch == Arch::Arm64 {
+        match kld::code_pointers(&elf).ok().and_then(|v| v.first().map(|p| p.1)) {
+            Some(at) => {
+                let mut b = bytes.clone();
+                patch_u32(&mut b, elf.sections[at.section].offset as usize + at.offset as usize, 0xd503_201f);
+                expect(
+                    "missing BTI landing pad",
+                    &run_bytes("bti", &b, debug, cfg),
+                    "not a BTI landing pad",
+                    &mut results,
+                );
+            }
+            None => results.push(("find a code address called indirectly".into(), false)),
+        }
+    }
+
     // Wrong machine.
     let mut b = bytes.clone();
     b[18] = 0;
