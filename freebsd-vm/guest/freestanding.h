@@ -149,7 +149,7 @@ static inline int number(const char *s, const char *end, unsigned long max, unsi
     if (*s < '0' || *s > '9')
       return 0;
     unsigned long digit = (unsigned long)(*s - '0');
-    if (v > (max - digit) / 10)
+    if (digit > max || v > (max - digit) / 10)
       return 0;
     v = v * 10 + digit;
   }
