@@ -1,8 +1,14 @@
 #!/bin/sh
 # The runner inside the FreeBSD VM (freebsd-vm/run, docs/testing.md).
-# Needs nothing but the base system: sh(1), and cc(1) when present.
+# Needs nothing but the base system's sh(1): the helpers it needs come
+# prebuilt in the payload (bin/argv-exec, bin/bench-native: freestanding,
+# cross-built by freebsd-vm/run). cc(1), when present, builds them if the
+# prebuilt ones do not run, and runs the layout check.
 #
-#   sh /mnt/vm-run.sh          (typed at the console by freebsd-vm/run)
+#   sh /mnt/vm-run.sh [--timeout-scale N]   (typed at the console by freebsd-vm/run)
+#
+# --timeout-scale N multiplies every case's timeout (and the benchmark's):
+# freebsd-vm/run passes 1 with KVM and more under TCG emulation.
 #
 # From the payload beside it (config.sh, cases.sh, bench.sh, the module,
 # the programs) it:
@@ -11,10 +17,11 @@
 #     kernel sources (or the payload carries src.txz);
 #  3. runs every conformance case (cases.sh): it starts the CloudABI
 #     program itself, with the argument data as its argument vector (split
-#     at its NULs; argv[0] is data too, so a tiny argv-exec helper built
-#     with cc sets it, closes inherited descriptors above the program's and
-#     makes sockets; without cc the program is started under a file name
-#     equal to the first piece) and its descriptors opened by redirections
+#     at its NULs; argv[0] is data too, so the argv-exec helper sets it,
+#     closes inherited descriptors above the program's and makes sockets;
+#     without a helper that runs, the program is started under a file
+#     name equal to the first piece) and its descriptors opened by
+#     redirections
 #     as 0..n-1; judged as run/tests/conformance.rs judges: the exit status
 #     or signal of the spec within its timeout, every output line `ok ...`
 #     and at least one, no cloudabi64-escape-* file in the case's parent
@@ -32,12 +39,26 @@
 #
 # For tests on other systems these variables change what it does:
 # CA64_KLD=no (no kldload/kldunload), CA64_CC (compiler, "none" for
-# none), CA64_RESULTS (results device or file), CA64_SRC (kernel sources),
+# none), CA64_PREBUILT=no (ignore the payload's prebuilt programs),
+# CA64_RESULTS (results device or file), CA64_SRC (kernel sources),
 # CA64_BENCH=no, CA64_LAYOUTS=no.
 set -u
 LC_ALL=C
 export LC_ALL
 here=$(cd "$(dirname "$0")" && pwd)
+SCALE=1
+while [ $# -gt 0 ]; do
+	case $1:${2-} in
+	--timeout-scale:[1-9] | --timeout-scale:[1-9][0-9] | --timeout-scale:[1-9][0-9][0-9])
+		SCALE=$2
+		shift 2
+		;;
+	*)
+		echo "vm-run.sh: bad arguments: $* (usage: vm-run.sh [--timeout-scale 1..999])" >&2
+		exit 2
+		;;
+	esac
+done
 . "$here/config.sh"
 
 RES=$BASE/.results
@@ -136,7 +157,7 @@ launch() {
 		exec) _redir="$_redir $_i<\"\$_prog\"" ;;
 		sock)
 			# Made by argv-exec; the shell leaves the slot closed.
-			[ -n "$HELPER" ] || why="${why:-descriptor $_i: a socket needs the argv-exec helper, and there is no cc}"
+			[ -n "$HELPER" ] || why="${why:-descriptor $_i: a socket needs the argv-exec helper, and there is none}"
 			eval "_s$_i=\$_i:\$dec"
 			_socks="$_socks -s \"\$_s$_i\""
 			_redir="$_redir $_i<&-"
@@ -159,9 +180,9 @@ launch() {
 		# piece, so that sh's command search passes it as argv[0].
 		_a0=${1-}
 		case $_a0 in
-		'' | */* | . | ..) why="${why:-argv[0] cannot be a file name here and there is no cc for argv-exec}" ;;
+		'' | */* | . | ..) why="${why:-argv[0] cannot be a file name here and there is no argv-exec helper}" ;;
 		esac
-		[ "${#_a0}" -le 255 ] || why="${why:-argv[0] is too long for a file name and there is no cc for argv-exec}"
+		[ "${#_a0}" -le 255 ] || why="${why:-argv[0] is too long for a file name and there is no argv-exec helper}"
 		if [ -z "$why" ]; then
 			launches=$((launches + 1))
 			_bin=$BASE/.argv0/$launches
@@ -221,7 +242,7 @@ escapes() {
 # EXPECT is "exit N" or "signal NAME"; the scratch directory is
 # $BASE/NAME/scratch (cases.sh was generated with it).
 run_case() {
-	_name=$1 _pname=$2 _expect=$3 _ctmo=$4
+	_name=$1 _pname=$2 _expect=$3 _ctmo=$(($4 * SCALE)) _spec_tmo=$4
 	shift 4
 	_parent=$BASE/$_name
 	rm -rf "$_parent"
@@ -237,6 +258,7 @@ run_case() {
 		_fail="cannot start: $why"
 	elif [ "$timed_out" = yes ]; then
 		_fail="no exit within $_ctmo s"
+		[ "$SCALE" = 1 ] || _fail="$_fail (timeout $_spec_tmo s x$SCALE)"
 	else
 		_st_ok=no
 		case $_expect in
@@ -277,7 +299,7 @@ skip_case() { # NAME WHY
 # configuration names the scratch directory, which gets sub/file); the
 # native side is guest/bench/native.c built with cc. Best of 3 runs each.
 bench_case() {
-	_name=$1 _pname=$2 _ctmo=$4
+	_name=$1 _pname=$2 _ctmo=$(($4 * SCALE))
 	shift 4
 	_parent=$BASE/$_name
 	_dir=$_parent/scratch
@@ -287,14 +309,25 @@ bench_case() {
 	_b=$RES/bench
 	mkdir -p "$_b"
 	: >"$_b/native" && : >"$_b/cloudabi"
-	if [ -z "$CC_BIN" ]; then
-		say "bench: native side not run: no C compiler"
+	# The native side: the prebuilt bench-native (system calls without a
+	# C library), else guest/bench/native.c built with cc.
+	_native=
+	if prebuilt bench-native && "$BIN/bench-native" "$_dir" 1 >/dev/null 2>"$_b/native.err"; then
+		_native=$BIN/bench-native
+		say "bench: native side prebuilt (from the payload)"
+	elif [ -z "$CC_BIN" ]; then
+		say "bench: native side not run: no prebuilt program that runs here and no C compiler"
+		detail '|' "$_b/native.err" 3
 	elif ! "$CC_BIN" -O2 -o "$BIN/native" "$here/bench/native.c" 2>"$_b/native.cc"; then
 		say "bench: native side not built:"
 		detail '|' "$_b/native.cc" 5
 	else
+		_native=$BIN/native
+		say "bench: native side built with $CC_BIN"
+	fi
+	if [ -n "$_native" ]; then
 		for _r in 1 2 3; do
-			"$BIN/native" "$_dir" "$BENCH_ITERATIONS" >>"$_b/native" 2>>"$_b/native.err" || break
+			"$_native" "$_dir" "$BENCH_ITERATIONS" >>"$_b/native" 2>>"$_b/native.err" || break
 		done
 	fi
 	for _r in 1 2 3; do
@@ -387,6 +420,7 @@ write_results() {
 rm -rf "$BASE"
 mkdir -p "$RES/cases" "$BIN" || exit 1
 say "start $RELEASE $ARCH"
+[ "$SCALE" = 1 ] || say "case timeouts x$SCALE (emulation)"
 say "uname: $(uname -a)"
 say "kern.osreldate: $(sysctl -n kern.osreldate 2>/dev/null || echo unknown)"
 case $(uname -r) in
@@ -399,13 +433,36 @@ CC_BIN=${CA64_CC:-cc}
 if [ -n "$CC_BIN" ] && ! command -v "$CC_BIN" >/dev/null 2>&1; then
 	CC_BIN=
 fi
+# prebuilt NAME: copies the payload's bin/NAME to $BIN/NAME (executable);
+# fails when there is none or CA64_PREBUILT=no.
+prebuilt() {
+	[ "${CA64_PREBUILT:-yes}" = yes ] && [ -f "$here/bin/$1" ] &&
+		cp "$here/bin/$1" "$BIN/$1" && chmod 755 "$BIN/$1"
+}
+# The argv-exec helper: the payload's prebuilt one, else one built with
+# cc from the same freestanding source, else none. A helper is used only
+# after it ran /bin/sh here.
+helper_runs() {
+	"$1" 3 /bin/sh sh -c 'exit 7' </dev/null >/dev/null 2>"$RES/argv-exec.err"
+	[ $? = 7 ]
+}
 HELPER=
-if [ -n "$CC_BIN" ] && "$CC_BIN" -O1 -o "$BIN/argv-exec" "$here/argv-exec.c" 2>"$RES/argv-exec.cc"; then
+if prebuilt argv-exec; then
+	if helper_runs "$BIN/argv-exec"; then
+		HELPER=$BIN/argv-exec
+		say "argv-exec: prebuilt (from the payload)"
+	else
+		say "argv-exec: the prebuilt helper does not run here:"
+		detail '|' "$RES/argv-exec.err" 5
+	fi
+fi
+if [ -z "$HELPER" ] && [ -n "$CC_BIN" ] &&
+	"$CC_BIN" -O2 -ffreestanding -fno-stack-protector -fno-pie -no-pie -nostdlib -static -I "$here" \
+		-o "$BIN/argv-exec" "$here/argv-exec.c" 2>"$RES/argv-exec.cc" && helper_runs "$BIN/argv-exec"; then
 	HELPER=$BIN/argv-exec
 	say "argv-exec: built with $CC_BIN"
-else
-	say "argv-exec: not built (no working cc): programs start under a file name equal to argv[0]"
 fi
+[ -n "$HELPER" ] || say "argv-exec: none (no prebuilt helper that runs, no working cc): programs start under a file name equal to argv[0]"
 
 kld=yes
 if [ "${CA64_KLD:-yes}" = yes ]; then

@@ -170,6 +170,9 @@ fn parse_log(args: Args) -> Result<ExitCode, String> {
     for name in &report.failed {
         println!("failed: {name}");
     }
+    if let Some(note) = &report.after_done {
+        println!("note: after the runner's last line: {note}");
+    }
     println!("{}", report.summary(&label));
     Ok(ExitCode::from(report.verdict().code()))
 }

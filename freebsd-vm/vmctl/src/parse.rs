@@ -16,7 +16,9 @@
 //!
 //! Precedence: a kernel panic or fatal trap, then a kldload/kldunload
 //! error, then a timeout, then a run without its result line, then
-//! failed cases or a failed layout check.
+//! failed cases or a failed layout check. A timeout after the runner's
+//! `done` (a slow power-off) is only a note: the run was complete, its
+//! verdict is the result line's.
 
 pub const PREFIX: &str = "cloudabi64-vm: ";
 
@@ -32,6 +34,8 @@ pub struct Report {
     pub timeout: Option<String>,
     pub exited: Option<String>,
     pub done: bool,
+    /// A timeout of vmctl drive after `done` (waiting for the power-off).
+    pub after_done: Option<String>,
     /// The layout check ran against kernel sources and failed.
     pub layouts_failed: bool,
     pub dmesg: Vec<String>,
@@ -93,7 +97,8 @@ pub fn parse(log: &[u8]) -> Report {
         }
         if let Some(note) = line.strip_prefix("[vmctl] ") {
             if note.starts_with("timeout") {
-                report.timeout.get_or_insert_with(|| note.to_string());
+                let slot = if report.done { &mut report.after_done } else { &mut report.timeout };
+                slot.get_or_insert_with(|| note.to_string());
             } else if note.starts_with("fail pattern \"panic")
                 || note.starts_with("fail pattern \"Fatal trap")
             {
@@ -257,6 +262,22 @@ cloudabi64-vm: done\r\n";
         assert_eq!(r.summary("x"), "x: 1 passed, 0 failed, 0 skipped (and the layout check FAILED)");
         let mismatch = "cloudabi64-vm: result: 15.0-RELEASE arm64: 2 passed, 0 failed, 0 skipped\n";
         assert_eq!(parse(mismatch.as_bytes()).verdict(), Verdict::Incomplete);
+    }
+
+    #[test]
+    fn a_slow_power_off_after_done_keeps_the_verdict() {
+        let late = format!("{RUN}[vmctl] timeout while waiting for QEMU to exit (script line 12)\r\n");
+        let r = parse(late.as_bytes());
+        assert_eq!(r.verdict(), Verdict::Failures);
+        assert_eq!(r.summary("x"), "x: 1 passed, 1 failed, 1 skipped");
+        assert!(r.after_done.as_deref().is_some_and(|n| n.contains("QEMU to exit")), "{:?}", r.after_done);
+        let overall = format!(
+            "{RUN}\n[vmctl] timeout (overall limit) while waiting for QEMU to exit (script line 12)\n"
+        );
+        assert_eq!(parse(overall.as_bytes()).verdict(), Verdict::Failures);
+        // Before `done`, a timeout is one.
+        let early = RUN.replace("cloudabi64-vm: done\r\n", "[vmctl] timeout while waiting\r\n");
+        assert_eq!(parse(early.as_bytes()).verdict(), Verdict::Timeout);
     }
 
     #[test]
