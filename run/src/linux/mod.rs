@@ -84,17 +84,15 @@ pub fn launch(
         .into_iter()
         .map(|(fd, ceiling)| backend::Granted { fd, rights: ceiling, filetype: None })
         .collect();
-    start(exe, argdata, granted, None, opts)
+    start(exe, argdata, granted, opts)
 }
 
 /// What a program is started with after `proc_exec` (see `reexec`): the
-/// descriptors with their exact rights and types, and the shared table of
-/// rights in flight.
+/// descriptors with their exact rights and types.
 fn start(
     exe: File,
     argdata: Vec<u8>,
     fds: Vec<backend::Granted>,
-    inflight: Option<OwnedFd>,
     opts: &Options,
 ) -> Result<Infallible, LaunchError> {
     if !cfg!(target_arch = "x86_64") {
@@ -119,7 +117,7 @@ fn start(
     let facts = image::Facts { ncpus, tid: MAIN_TID, vdso, tcb_parent: ctx.self_addr };
     let start = image::build(&argdata, &loaded, &facts).map_err(LaunchError::Setup)?;
     let granted: Vec<(RawFd, FdRights)> = fds.iter().map(|g| (g.fd.as_raw_fd(), g.rights)).collect();
-    backend::init(fds, inflight, opts).map_err(LaunchError::Setup)?;
+    backend::init(fds, opts).map_err(LaunchError::Setup)?;
     if let Some(policy) = opts.sandbox {
         sandbox::apply(&granted, policy).map_err(|e| match e {
             sandbox::Error::Refused(m) => LaunchError::Unsupported(m),

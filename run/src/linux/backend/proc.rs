@@ -12,7 +12,7 @@ use std::sync::Arc;
 use abi::*;
 use sys::backend::*;
 
-use super::{Linux, check, inflight, last_errno, owned, thread};
+use super::{Linux, check, last_errno, owned, thread};
 use crate::linux::fdtable::{HostFile, P_PIDFD, Slot};
 
 /// How a child ended, if it has: `(signal, exit code)` as a
@@ -56,13 +56,11 @@ impl ProcOps for Linux {
         // Hold the locks other threads may hold, so that the child's
         // copies are consistent and free.
         let table = self.table_mut();
-        let registry = inflight::lock();
         // SAFETY: getpid has no arguments.
         let parent = unsafe { libc::getpid() };
         // SAFETY: fork; the child only continues this syscall and returns
         // to the guest.
         let pid = unsafe { libc::fork() };
-        drop(registry);
         drop(table);
         if pid < 0 {
             return Err(last_errno());
