@@ -89,14 +89,24 @@ impl Linux {
     /// Installs the descriptors of one received message and hands their
     /// numbers to `fds`: the first is the rights record when it is a valid
     /// one (then closed), and each other descriptor gets its own entry's
-    /// rights; without a record, none.
-    fn deliver_message(&mut self, mut received: Vec<OwnedFd>, fds: &mut dyn FdSink) -> Result<u64, Errno> {
+    /// rights; without a record, none. Returns how many were stored, or
+    /// `None` when they do not all fit (then all are closed).
+    fn deliver_message(
+        &mut self,
+        mut received: Vec<OwnedFd>,
+        fds: &mut dyn FdSink,
+    ) -> Result<Option<u64>, Errno> {
         let mut buf = [0u8; inflight::MAX_LEN];
         let record_len = received.first().and_then(|first| read_record(first, &mut buf));
         let ids: Vec<Option<(u64, u64)>> = received.iter().skip(1).map(|f| identity(f.as_raw_fd())).collect();
         let record = record_len.and_then(|len| inflight::verify(&buf[..len], ids.len(), |i| ids[i]));
         if record.is_some() {
             drop(received.remove(0));
+        }
+        // Only now is it known whether the first one was a record: a
+        // message from outside may fill the room meant for it.
+        if received.len() as u64 > fds.room() {
+            return Ok(None);
         }
         let mut count = 0;
         let mut result = Ok(());
@@ -109,7 +119,7 @@ impl Linux {
                 count += u64::from(result.is_ok());
             }
         }
-        result.map(|()| count)
+        result.map(|()| Some(count))
     }
 
     /// Installs a received host descriptor and hands its number to `fds`.
@@ -186,7 +196,10 @@ impl SockOps for Linux {
             received.clear();
             out |= Roflags::FDS_TRUNCATED;
         }
-        let count = self.deliver_message(received, fds)?;
+        let Some(count) = self.deliver_message(received, fds)? else {
+            out |= Roflags::FDS_TRUNCATED;
+            return Ok(Received { datalen: n as u64, fdslen: 0, flags: out });
+        };
         Ok(Received { datalen: n as u64, fdslen: count, flags: out })
     }
 
