@@ -84,6 +84,9 @@ pub type Handle = Rc<RefCell<Open>>;
 /// A queue of descriptors in flight.
 pub type Passed = Rc<RefCell<VecDeque<Vec<Handle>>>>;
 
+/// The old design's table: (device, inode) and the rights recorded.
+pub type IdentityTable = Rc<RefCell<Vec<((u64, u64), FdRights)>>>;
+
 /// How rights travel with passed descriptors.
 #[derive(Debug, Clone, Default)]
 pub enum Inflight {
@@ -94,7 +97,7 @@ pub enum Inflight {
     /// The table keyed by file identity that cloudabi-run used before
     /// (shared by every process, consumed by peeks as well), kept so that
     /// the property test can show it finds that design's flaws.
-    IdentityTable(Rc<RefCell<Vec<((u64, u64), FdRights)>>>),
+    IdentityTable(IdentityTable),
 }
 
 #[derive(Debug, Clone)]
