@@ -15,6 +15,7 @@ pub use backend::self_exe;
 mod elf;
 mod fault;
 mod fdtable;
+mod guestmem;
 mod hostvdso;
 mod image;
 mod loader;

@@ -56,11 +56,13 @@ impl ProcOps for Linux {
         // Hold the locks other threads may hold, so that the child's
         // copies are consistent and free.
         let table = self.table_mut();
+        let memory = crate::linux::guestmem::lock();
         // SAFETY: getpid has no arguments.
         let parent = unsafe { libc::getpid() };
         // SAFETY: fork; the child only continues this syscall and returns
         // to the guest.
         let pid = unsafe { libc::fork() };
+        drop(memory);
         drop(table);
         if pid < 0 {
             return Err(last_errno());
