@@ -126,15 +126,14 @@ fn start(
         })?;
     }
     fault::reset_signals();
+    backend::register_initial();
     // SAFETY: the image is loaded, the stack and TLS slot are laid out per
     // the CloudABI convention and this thread's context is attached.
     let value = unsafe { thread::run_guest(loaded.entry, start.rsp, start.auxv, 0, start.fs) };
     if value == backend::THREAD_EXITED {
-        // The initial thread ended while others run on: the last of them
-        // ends the process (thread_exit); this host thread just waits.
-        loop {
-            std::thread::park();
-        }
+        // The initial thread ended while others run on: this host thread
+        // waits until none runs guest code any more (backend::linger).
+        backend::linger();
     }
     // The guest only leaves through proc_exit or thread_exit.
     Err(LaunchError::Setup(format!("the program's initial thread returned ({value})")))

@@ -32,7 +32,7 @@ mod thread;
 
 pub use exec::self_exe;
 pub use misc::clock;
-pub use thread::THREAD_EXITED;
+pub use thread::{THREAD_EXITED, linger, register_initial};
 
 /// Process-wide state of the running guest.
 #[derive(Debug)]

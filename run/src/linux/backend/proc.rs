@@ -57,11 +57,16 @@ impl ProcOps for Linux {
         // copies are consistent and free.
         let table = self.table_mut();
         let memory = crate::linux::guestmem::lock();
+        let mut members = thread::members();
         // SAFETY: getpid has no arguments.
         let parent = unsafe { libc::getpid() };
         // SAFETY: fork; the child only continues this syscall and returns
         // to the guest.
         let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            thread::reset_after_fork(&mut members);
+        }
+        drop(members);
         drop(memory);
         drop(table);
         if pid < 0 {
@@ -79,7 +84,6 @@ impl ProcOps for Linux {
                     libc::_exit(0);
                 }
             }
-            thread::reset_after_fork();
             crate::linux::thread::set_current_tid(child_tid);
             return Ok((Fd::PROCESS_CHILD, Tid::new(child_tid)));
         }
