@@ -14,7 +14,8 @@
 //!    descriptor `i` (the Linux backend in [`linux`], or a native `fexecve`
 //!    on FreeBSD through [`native`]).
 //!
-//! [`cli`] ties them together and [`exit`] holds the exit statuses.
+//! [`cli`] ties them together and [`exit`] holds the exit statuses;
+//! [`oom`] makes running out of memory one of them.
 
 pub mod argdata;
 pub mod cli;
@@ -28,6 +29,7 @@ pub mod linux;
 // renumbering and the argv construction are built and tested on Linux too.
 #[cfg(unix)]
 pub mod native;
+pub mod oom;
 pub mod resolve;
 pub mod resources;
 pub mod rights;
