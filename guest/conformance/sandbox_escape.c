@@ -38,9 +38,10 @@ enum {
   L_inotify_init1 = 294, L_perf_event_open = 298, L_name_to_handle_at = 303,
   L_open_by_handle_at = 304, L_setns = 308, L_process_vm_readv = 310, L_finit_module = 313,
   L_memfd_create = 319, L_bpf = 321, L_execveat = 322, L_userfaultfd = 323, L_prlimit64 = 302,
-  L_io_uring_setup = 425, L_clone3 = 435,
+  L_io_uring_setup = 425, L_clone3 = 435, L_write = 1, L_dup2 = 33, L_dup3 = 292, L_close_range = 436,
 };
-enum { L_EPERM = 1, L_ENOENT = 2, L_EBADF = 9, L_EACCES = 13, L_EXDEV = 18, L_ENOTDIR = 20, L_ENOSYS = 38 };
+enum { L_EPERM = 1, L_ENOENT = 2, L_EBADF = 9, L_EACCES = 13, L_EXDEV = 18, L_ENOTDIR = 20, L_EINVAL = 22, L_ENOSYS = 38 };
+#define L_MFD_NOEXEC_SEAL 8L
 #define L_AT_FDCWD (-100L)
 #define L_AT_EMPTY_PATH 0x1000L
 #define L_O_RDONLY 0L
@@ -203,6 +204,96 @@ static void check_int80(void) {
   cloudabi_sys_fd_close(child);
 }
 
+// Issue 13, D3: a Linux program the guest writes into a memory object of
+// its own must not run through the one exec the filter allows
+// (cloudabi-run's pinned descriptor): not by a /proc/self/fd path next to
+// that descriptor, nor put onto its number with dup2/dup3 or after closing
+// it. The program is a static x86-64 ELF that prints a FAIL line and exits
+// 97, so an exec that gets through shows in the output and the status.
+// Each attempt must end in EPERM or EACCES; the pinned descriptor is only
+// executed if an attempt to replace it got through (else it would run
+// cloudabi-run itself).
+static const unsigned char linux_program[] = {
+    0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x3e, 0x00, 0x01, 0x00, 0x00, 0x00,
+    0x78, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x38, 0x00, 0x01, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xdf, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xdf, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xb8, 0x01, 0x00, 0x00, 0x00, 0xbf, 0x01, 0x00, 0x00, 0x00, 0x48, 0x8d,
+    0x35, 0x13, 0x00, 0x00, 0x00, 0xba, 0x43, 0x00, 0x00, 0x00, 0x0f, 0x05,
+    0xb8, 0x3c, 0x00, 0x00, 0x00, 0xbf, 0x61, 0x00, 0x00, 0x00, 0x0f, 0x05,
+    0x46, 0x41, 0x49, 0x4c, 0x20, 0x73, 0x61, 0x6e, 0x64, 0x62, 0x6f, 0x78,
+    0x2f, 0x65, 0x78, 0x65, 0x63, 0x2d, 0x6d, 0x65, 0x6d, 0x66, 0x64, 0x2d,
+    0x72, 0x61, 0x6e, 0x3a, 0x20, 0x61, 0x20, 0x4c, 0x69, 0x6e, 0x75, 0x78,
+    0x20, 0x70, 0x72, 0x6f, 0x67, 0x72, 0x61, 0x6d, 0x20, 0x6d, 0x61, 0x64,
+    0x65, 0x20, 0x62, 0x79, 0x20, 0x74, 0x68, 0x65, 0x20, 0x67, 0x75, 0x65,
+    0x73, 0x74, 0x20, 0x72, 0x61, 0x6e, 0x0a,
+};
+
+static bool refused(const char *name, long r) {
+  return t_check(name, r == -L_EPERM || r == -L_EACCES, "expected one of EPERM|EACCES got %s (%ld)",
+                 r >= 0 ? "success" : lname(-r), r < 0 ? -r : r);
+}
+
+// A memory object holding the program, as executable as the filter lets
+// it be made: plain if allowed, else with MFD_NOEXEC_SEAL.
+static long memfd_program(void) {
+  long m = SYS2(L_memfd_create, "cloudabi64-escape", 0);
+  if (m == -L_EPERM)
+    m = SYS2(L_memfd_create, "cloudabi64-escape", L_MFD_NOEXEC_SEAL);
+  if (m >= 0 && SYS3(L_write, m, linux_program, sizeof(linux_program)) != (long)sizeof(linux_program)) {
+    close_if_fd(m);
+    return -1;
+  }
+  return m;
+}
+
+static void check_exec_memfd(void) {
+  static const char *argv[] = {"x", NULL};
+  static const char *envp[] = {NULL};
+  long self = exec_fd();
+  // Without the sandbox there is no pinned descriptor, and nothing stops
+  // the exec: do not try.
+  if (!t_check("sandbox/memfd-program-exec-fd", self >= 0, "expected the sandbox's marker got %ld", self))
+    return;
+  // Where the kernel can make memory objects non-executable, one that is
+  // not must not be made at all.
+  long plain = SYS2(L_memfd_create, "cloudabi64-escape", 0);
+  long probe = SYS2(L_memfd_create, "cloudabi64-escape", L_MFD_NOEXEC_SEAL);
+  close_if_fd(probe);
+  if (probe != -L_EINVAL)
+    expect_fd("sandbox/memfd-executable", plain, L_EPERM);
+  else
+    t_true("sandbox/memfd-executable-kernel-before-6.3", true, "");
+  long m = memfd_program();
+  if (!expect_ok("sandbox/memfd-program", m))
+    return;
+  char path[40];
+  fmt_snprintf(path, sizeof(path), "/proc/self/fd/%ld", m);
+  refused("sandbox/exec-memfd-by-proc-path", SYS5(L_execveat, self, path, argv, envp, L_AT_EMPTY_PATH));
+  refused("sandbox/exec-memfd-by-descriptor", SYS5(L_execveat, m, "", argv, envp, L_AT_EMPTY_PATH));
+  if (!refused("sandbox/dup3-onto-exec-fd", SYS3(L_dup3, m, self, 0)))
+    refused("sandbox/exec-memfd-dup3", SYS5(L_execveat, self, "", argv, envp, L_AT_EMPTY_PATH));
+  if (!refused("sandbox/dup2-onto-exec-fd", SYS2(L_dup2, m, self)))
+    refused("sandbox/exec-memfd-dup2", SYS5(L_execveat, self, "", argv, envp, L_AT_EMPTY_PATH));
+  close_if_fd(m);
+  // Closed, the number goes to the next new descriptor.
+  bool closed = !refused("sandbox/close-exec-fd", SYS1(3 /* close */, self));
+  if (!closed)
+    closed = !refused("sandbox/close-range-exec-fd", SYS3(L_close_range, self, self, 0));
+  if (closed) {
+    long again = memfd_program();
+    if (again == self)
+      refused("sandbox/exec-memfd-reused-number", SYS5(L_execveat, self, "", argv, envp, L_AT_EMPTY_PATH));
+    close_if_fd(again);
+  }
+}
+
 void test_main(const argdata_t *config) {
   if (!emulated_vdso()) {
     t_true("sandbox/native-kernel", true, "");
@@ -290,7 +381,9 @@ void test_main(const argdata_t *config) {
   expect("sandbox/execve", SYS3(L_execve, "/nonexistent/cloudabi64-escape", argv, envp), L_EPERM);
   expect("sandbox/execveat-path", SYS5(L_execveat, L_AT_FDCWD, "/nonexistent/cloudabi64-escape", argv, envp, 0),
          L_EPERM);
-  long memfd = SYS2(L_memfd_create, "x", 0);
+  long memfd = SYS2(L_memfd_create, "x", L_MFD_NOEXEC_SEAL);
+  if (memfd == -L_EINVAL)  // a kernel before 6.3
+    memfd = SYS2(L_memfd_create, "x", 0);
   if (expect_ok("sandbox/memfd", memfd)) {
     expect("sandbox/execveat-memfd", SYS5(L_execveat, memfd, "", argv, envp, L_AT_EMPTY_PATH), L_EPERM);
     close_if_fd(memfd);
@@ -352,6 +445,7 @@ void test_main(const argdata_t *config) {
   expect("sandbox/ioperm", SYS3(L_ioperm, 0x10000, 1, 1), L_EPERM);
   expect("sandbox/x32-getpid", SYS0(0x40000000L | L_getpid), L_EPERM);
   check_int80();
+  check_exec_memfd();
   // What the backend itself does keeps working.
   expect_ok("sandbox/getpid", SYS0(L_getpid));
 }

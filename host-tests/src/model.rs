@@ -58,6 +58,10 @@ pub enum Object {
         kind: Filetype,
         rx: Rc<RefCell<VecDeque<u8>>>,
         tx: Rc<RefCell<VecDeque<u8>>>,
+        /// Descriptors in flight, one entry per message that had any,
+        /// as the host's `SCM_RIGHTS` carries them: open files, no rights.
+        rx_fds: Passed,
+        tx_fds: Passed,
     },
     /// A listening stream socket with this many connections pending.
     Listener {
@@ -71,9 +75,30 @@ pub struct Open {
     pub object: Object,
     pub offset: u64,
     pub flags: Fdflags,
+    /// A memory object sealed against every change (`F_SEAL_*`).
+    pub sealed: bool,
 }
 
 pub type Handle = Rc<RefCell<Open>>;
+
+/// A queue of descriptors in flight.
+pub type Passed = Rc<RefCell<VecDeque<Vec<Handle>>>>;
+
+/// The old design's table: (device, inode) and the rights recorded.
+pub type IdentityTable = Rc<RefCell<Vec<((u64, u64), FdRights)>>>;
+
+/// How rights travel with passed descriptors.
+#[derive(Debug, Clone, Default)]
+pub enum Inflight {
+    /// cloudabi-run's design since issue 13 (`sys::inflight`): a sealed
+    /// record first in the message; a peek receives no descriptors.
+    #[default]
+    Record,
+    /// The table keyed by file identity that cloudabi-run used before
+    /// (shared by every process, consumed by peeks as well), kept so that
+    /// the property test can show it finds that design's flaws.
+    IdentityTable(IdentityTable),
+}
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -89,6 +114,7 @@ pub struct Model {
     pub fds: BTreeMap<u32, Entry>,
     pub clock: u64,
     next_map: u64,
+    pub inflight: Inflight,
 }
 
 /// The thread id of the model's only thread.
@@ -111,13 +137,14 @@ impl Model {
             fds: BTreeMap::new(),
             clock: 1_000_000_000,
             next_map: 0x4000_0000,
+            inflight: Inflight::Record,
         };
         m.install_at(0, Object::Node(0), sys::rights::max_for(Filetype::DIRECTORY));
         m
     }
 
     pub fn install_at(&mut self, fd: u32, object: Object, rights: FdRights) {
-        let open = Rc::new(RefCell::new(Open { object, offset: 0, flags: Fdflags::EMPTY }));
+        let open = Rc::new(RefCell::new(Open { object, offset: 0, flags: Fdflags::EMPTY, sealed: false }));
         self.fds.insert(fd, Entry { open, rights });
     }
 
@@ -131,7 +158,7 @@ impl Model {
     }
 
     fn new_open(object: Object) -> Handle {
-        Rc::new(RefCell::new(Open { object, offset: 0, flags: Fdflags::EMPTY }))
+        Rc::new(RefCell::new(Open { object, offset: 0, flags: Fdflags::EMPTY, sealed: false }))
     }
 
     /// Adds a node to directory `dir` under `name`.
@@ -372,8 +399,15 @@ impl FdOps for Model {
     fn fd_create_socketpair(&mut self, ty: Filetype, rights: FdRights) -> Result<(Fd, Fd), Errno> {
         let a = Rc::new(RefCell::new(VecDeque::new()));
         let b = Rc::new(RefCell::new(VecDeque::new()));
-        let s1 = Self::new_open(Object::Socket { kind: ty, rx: a.clone(), tx: b.clone() });
-        let s2 = Self::new_open(Object::Socket { kind: ty, rx: b, tx: a });
+        let (fa, fb): (Passed, Passed) = (Rc::default(), Rc::default());
+        let s1 = Self::new_open(Object::Socket {
+            kind: ty,
+            rx: a.clone(),
+            tx: b.clone(),
+            rx_fds: fa.clone(),
+            tx_fds: fb.clone(),
+        });
+        let s2 = Self::new_open(Object::Socket { kind: ty, rx: b, tx: a, rx_fds: fb, tx_fds: fa });
         let f1 = self.install(s1, rights)?;
         let f2 = self.install(s2, rights)?;
         Ok((f1, f2))
@@ -915,32 +949,166 @@ impl PollOps for Model {
     }
 }
 
+impl Model {
+    /// The identity the host would report for an open file (device,
+    /// inode): the node for files and directories, the object otherwise.
+    pub fn identity(h: &Handle) -> (u64, u64) {
+        match h.borrow().object {
+            Object::Node(n) => (0, n as u64),
+            _ => (1, Rc::as_ptr(h) as u64),
+        }
+    }
+
+    /// The descriptors of one received message, installed with their
+    /// rights; returns how many reached `fds`, `None` when they do not all
+    /// fit (then none are installed).
+    fn deliver(&mut self, received: Vec<Handle>, fds: &mut dyn FdSink) -> Result<Option<u64>, Errno> {
+        let mut rights = Vec::new();
+        let mut handles = received;
+        match &self.inflight {
+            Inflight::Record => {
+                // A sealed memory object first whose record matches the
+                // descriptors after it: each gets its own entry.
+                let record = handles.first().and_then(|h| {
+                    let o = h.borrow();
+                    match (&o.object, o.sealed) {
+                        (Object::Shm(bytes), true) => Some(bytes.clone()),
+                        _ => None,
+                    }
+                });
+                let ids: Vec<_> = handles.iter().skip(1).map(Self::identity).collect();
+                let valid =
+                    record.as_deref().and_then(|r| sys::inflight::verify(r, ids.len(), |i| Some(ids[i])));
+                if valid.is_some() {
+                    handles.remove(0);
+                }
+                for (i, h) in handles.iter().enumerate() {
+                    let ft = self.filetype(&h.borrow().object);
+                    rights.push(sys::inflight::granted(valid, i, ft));
+                }
+            }
+            Inflight::IdentityTable(table) => {
+                // As before: a message that does not fit consumed nothing.
+                if handles.len() as u64 > fds.room() {
+                    return Ok(None);
+                }
+                let mut t = table.borrow_mut();
+                for h in &handles {
+                    let id = Self::identity(h);
+                    let mut r = sys::rights::max_for(self.filetype(&h.borrow().object));
+                    let mut first = None;
+                    for (i, (rid, rr)) in t.iter().enumerate() {
+                        if *rid == id {
+                            r.base &= rr.base;
+                            r.inheriting &= rr.inheriting;
+                            first.get_or_insert(i);
+                        }
+                    }
+                    if let Some(i) = first {
+                        t.swap_remove(i);
+                    }
+                    rights.push(r);
+                }
+            }
+        }
+        if handles.len() as u64 > fds.room() {
+            return Ok(None);
+        }
+        let mut count = 0;
+        for (h, r) in handles.into_iter().zip(rights) {
+            let n = self.install(h, r)?;
+            fds.push(self, n)?;
+            count += 1;
+        }
+        Ok(Some(count))
+    }
+}
+
 impl SockOps for Model {
+    /// Data as `fd_read` reads it (a peek copies instead of draining);
+    /// descriptors as the Linux backend receives them: one message's
+    /// worth per call, all or nothing.
     fn sock_recv(
         &mut self,
         sock: &Handle,
         data: UserRange<Iovec>,
-        _: &mut dyn FdSink,
-        _: Riflags,
+        fds: &mut dyn FdSink,
+        flags: Riflags,
     ) -> Result<Received, Errno> {
-        if !matches!(sock.borrow().object, Object::Socket { .. }) {
-            return Err(Errno::NOTSOCK);
-        }
+        let (rx, rx_fds) = match &sock.borrow().object {
+            Object::Socket { rx, rx_fds, .. } => (rx.clone(), rx_fds.clone()),
+            _ => return Err(Errno::NOTSOCK),
+        };
+        let peek = flags.contains(Riflags::PEEK);
+        let kept: Vec<u8> = if peek { rx.borrow().iter().copied().collect() } else { Vec::new() };
         let n = self.fd_read(sock, data, None)?;
-        Ok(Received { datalen: n, fdslen: 0, flags: Roflags::EMPTY })
+        if peek {
+            // Put the data back where it was.
+            let mut q = rx.borrow_mut();
+            for b in kept.into_iter().rev() {
+                q.push_front(b);
+            }
+        }
+        let mut out = Roflags::EMPTY;
+        let message = match (&self.inflight, peek) {
+            (_, false) => rx_fds.borrow_mut().pop_front(),
+            // The old design handed over (and accounted) descriptors on a
+            // peek as well.
+            (Inflight::IdentityTable(_), true) => rx_fds.borrow().front().cloned(),
+            (Inflight::Record, true) => None,
+        };
+        let Some(message) = message else {
+            return Ok(Received { datalen: n, fdslen: 0, flags: out });
+        };
+        match self.deliver(message, fds)? {
+            Some(fdslen) => Ok(Received { datalen: n, fdslen, flags: out }),
+            None => {
+                out |= Roflags::FDS_TRUNCATED;
+                Ok(Received { datalen: n, fdslen: 0, flags: out })
+            }
+        }
     }
 
+    /// Data as `fd_write` writes it; descriptors as the Linux backend
+    /// sends them.
     fn sock_send(
         &mut self,
         sock: &Handle,
         data: UserRange<Ciovec>,
         fds: &mut dyn FdList<Handle>,
     ) -> Result<u64, Errno> {
-        if !matches!(sock.borrow().object, Object::Socket { .. }) {
-            return Err(Errno::NOTSOCK);
+        let tx_fds = match &sock.borrow().object {
+            Object::Socket { tx_fds, .. } => tx_fds.clone(),
+            _ => return Err(Errno::NOTSOCK),
+        };
+        let mut files = Vec::new();
+        while let Some((_, h, info)) = fds.next(self)? {
+            files.push((h, info.rights));
         }
-        while fds.next(self)?.is_some() {}
-        self.fd_write(sock, data, None)
+        let n = self.fd_write(sock, data, None)?;
+        if files.is_empty() {
+            return Ok(n);
+        }
+        let mut message = Vec::new();
+        match &self.inflight {
+            Inflight::Record => {
+                let entries: Vec<_> = files
+                    .iter()
+                    .map(|(h, rights)| sys::inflight::Entry { id: Self::identity(h), rights: *rights })
+                    .collect();
+                let mut bytes = vec![0u8; sys::inflight::len(entries.len())];
+                sys::inflight::encode(&entries, &mut bytes).ok_or(Errno::INVAL)?;
+                let record = Self::new_open(Object::Shm(bytes));
+                record.borrow_mut().sealed = true;
+                message.push(record);
+            }
+            Inflight::IdentityTable(table) => {
+                table.borrow_mut().extend(files.iter().map(|(h, r)| (Self::identity(h), *r)));
+            }
+        }
+        message.extend(files.into_iter().map(|(h, _)| h));
+        tx_fds.borrow_mut().push_back(message);
+        Ok(n)
     }
 
     fn sock_shutdown(&mut self, sock: &Handle, _: Sdflags) -> Result<(), Errno> {
@@ -962,7 +1130,10 @@ impl SockOps for Model {
             Object::Listener { .. } => return Err(Errno::AGAIN),
             _ => return Err(Errno::INVAL),
         }
-        let (rx, tx) = (Rc::default(), Rc::default());
-        self.install(Self::new_open(Object::Socket { kind: Filetype::SOCKET_STREAM, rx, tx }), rights)
+        let (rx, tx, rx_fds, tx_fds) = (Rc::default(), Rc::default(), Rc::default(), Rc::default());
+        self.install(
+            Self::new_open(Object::Socket { kind: Filetype::SOCKET_STREAM, rx, tx, rx_fds, tx_fds }),
+            rights,
+        )
     }
 }

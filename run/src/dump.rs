@@ -10,20 +10,41 @@
 //! decoded again; each `fd` line is the program's descriptor number and
 //! the tag that asked for it.
 
+use std::fmt;
 use std::io::{self, Write};
 
 use crate::argdata;
 
+/// Writes the dump as it goes: its memory does not grow with the size of
+/// the argument data beyond the decoded value (issue 13, D6).
 pub fn dump<'a>(
     out: &mut dyn Write,
     encoded: &[u8],
     descriptions: impl IntoIterator<Item = &'a str>,
 ) -> io::Result<()> {
-    let hex: String = encoded.iter().map(|b| format!("{b:02x}")).collect();
-    let heading = format!("argdata ({} bytes): {hex}", encoded.len());
-    writeln!(out, "{}", heading.trim_end())?;
+    write!(out, "argdata ({} bytes):", encoded.len())?;
+    if !encoded.is_empty() {
+        out.write_all(b" ")?;
+    }
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = [0u8; 8192];
+    for chunk in encoded.chunks(hex.len() / 2) {
+        for (i, b) in chunk.iter().enumerate() {
+            hex[2 * i] = DIGITS[usize::from(b >> 4)];
+            hex[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        out.write_all(&hex[..2 * chunk.len()])?;
+    }
+    out.write_all(b"\n")?;
     match argdata::decode(encoded) {
-        Ok(value) => writeln!(out, "value: {}", argdata::render(&value))?,
+        Ok(value) => {
+            out.write_all(b"value: ")?;
+            let mut w = IoWriter { out: &mut *out, error: None };
+            if argdata::render_to(&value, &mut w).is_err() {
+                return Err(w.error.unwrap_or_else(|| io::Error::other("formatting failed")));
+            }
+            out.write_all(b"\n")?;
+        }
         // Cannot happen for what the encoder produced; shown, not hidden.
         Err(e) => writeln!(out, "value: undecodable ({e})")?,
     }
@@ -31,6 +52,21 @@ pub fn dump<'a>(
         writeln!(out, "fd {index}: {description}")?;
     }
     out.flush()
+}
+
+/// `fmt::Write` over an `io::Write`, keeping the first I/O error.
+struct IoWriter<'a> {
+    out: &'a mut dyn Write,
+    error: Option<io::Error>,
+}
+
+impl fmt::Write for IoWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.out.write_all(s.as_bytes()).map_err(|e| {
+            self.error.get_or_insert(e);
+            fmt::Error
+        })
+    }
 }
 
 #[cfg(test)]

@@ -14,9 +14,10 @@
 //!    descriptor `i` (the Linux backend in [`linux`], or a native `fexecve`
 //!    on FreeBSD through [`native`]).
 //!
-//! [`cli`] ties them together and [`exit`] holds the exit statuses.
-//! [`direct`] is the other way in, with no configuration (`--exec`, and
-//! through [`binfmt`] a CloudABI program run straight from a shell).
+//! [`cli`] ties them together and [`exit`] holds the exit statuses;
+//! [`oom`] makes running out of memory one of them. [`direct`] is the
+//! other way in, with no configuration (`--exec`, and through [`binfmt`] a
+//! CloudABI program run straight from a shell).
 
 pub mod argdata;
 #[cfg(target_os = "linux")]
@@ -33,6 +34,7 @@ pub mod linux;
 // renumbering and the argv construction are built and tested on Linux too.
 #[cfg(unix)]
 pub mod native;
+pub mod oom;
 pub mod resolve;
 pub mod resources;
 pub mod rights;

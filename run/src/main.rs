@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+/// Out of memory is exit status 71 with a message, not an abort.
+#[global_allocator]
+static ALLOCATOR: cloudabi_run::oom::ExitOnFailure = cloudabi_run::oom::ExitOnFailure;
+
 fn main() -> ExitCode {
     // The continuation of a CloudABI process after proc_exec.
     #[cfg(target_os = "linux")]

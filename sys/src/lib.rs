@@ -12,6 +12,7 @@
 pub mod backend;
 mod core;
 pub mod errno;
+pub mod inflight;
 pub mod path;
 pub mod rights;
 pub mod signal;

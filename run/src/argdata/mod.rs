@@ -7,7 +7,7 @@ mod render;
 
 pub use decode::{DecodeError, decode};
 pub use encode::{encode, encode_int, encode_length};
-pub use render::render;
+pub use render::{render, render_to};
 
 /// Type tags, the first byte of every non-null encoded value.
 pub mod tag {

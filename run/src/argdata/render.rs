@@ -1,46 +1,51 @@
 //! A one-line, YAML-like rendering of a value for `--dump-argdata`:
 //! `{"root": !fd 0, "port": 8080}`.
 
+use std::fmt;
+
 use super::Value;
 use crate::scalar::{base64, timestamp};
 
 pub fn render(value: &Value) -> String {
     let mut out = String::new();
-    render_into(value, &mut out);
+    // Writing into a String cannot fail.
+    let _ = render_to(value, &mut out);
     out
 }
 
-fn render_into(value: &Value, out: &mut String) {
+/// Renders into `out` as it goes, without building the whole text first
+/// (`--dump-argdata` of a huge configuration).
+pub fn render_to(value: &Value, out: &mut dyn fmt::Write) -> fmt::Result {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Binary(bytes) => out.push_str(&format!("!!binary \"{}\"", base64::encode(bytes))),
-        Value::Bool(b) => out.push_str(&b.to_string()),
-        Value::Fd(index) => out.push_str(&format!("!fd {index}")),
-        Value::Float(f) => out.push_str(&float(*f)),
-        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Null => out.write_str("null"),
+        Value::Binary(bytes) => write!(out, "!!binary \"{}\"", base64::encode(bytes)),
+        Value::Bool(b) => write!(out, "{b}"),
+        Value::Fd(index) => write!(out, "!fd {index}"),
+        Value::Float(f) => out.write_str(&float(*f)),
+        Value::Int(i) => write!(out, "{i}"),
         Value::Map(pairs) => {
-            out.push('{');
+            out.write_char('{')?;
             for (i, (key, value)) in pairs.iter().enumerate() {
-                out.push_str(if i == 0 { "" } else { ", " });
-                render_into(key, out);
-                out.push_str(": ");
-                render_into(value, out);
+                out.write_str(if i == 0 { "" } else { ", " })?;
+                render_to(key, out)?;
+                out.write_str(": ")?;
+                render_to(value, out)?;
             }
-            out.push('}');
+            out.write_char('}')
         }
         Value::Seq(items) => {
-            out.push('[');
+            out.write_char('[')?;
             for (i, item) in items.iter().enumerate() {
-                out.push_str(if i == 0 { "" } else { ", " });
-                render_into(item, out);
+                out.write_str(if i == 0 { "" } else { ", " })?;
+                render_to(item, out)?;
             }
-            out.push(']');
+            out.write_char(']')
         }
-        Value::Str(s) => out.push_str(&format!("{s:?}")),
+        Value::Str(s) => write!(out, "{s:?}"),
         Value::Timestamp(ns) => match timestamp::format(*ns) {
-            Some(text) => out.push_str(&format!("!!timestamp {text}")),
+            Some(text) => write!(out, "!!timestamp {text}"),
             // Outside what YAML can write: nanoseconds since the epoch.
-            None => out.push_str(&format!("!!timestamp {ns}ns")),
+            None => write!(out, "!!timestamp {ns}ns"),
         },
     }
 }

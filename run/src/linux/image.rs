@@ -66,6 +66,7 @@ pub fn build(argdata: &[u8], loaded: &Loaded, f: &Facts) -> Result<Start, String
     let total = STACK_SIZE + PAGE;
     let bottom = map_anonymous(total).map_err(|e| format!("allocating the stack: {e}"))?;
     protect(bottom, PAGE, libc::PROT_NONE).map_err(|e| format!("stack guard page: {e}"))?;
+    super::guestmem::add(bottom, total);
     let top = bottom + total;
     let need = argdata.len() as u64 + 1 + CANARY_LEN + 16 + 13 * 16 + 8 + 8 + 64;
     if need > STACK_SIZE / 2 {

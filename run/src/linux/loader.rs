@@ -63,6 +63,7 @@ pub fn load(img: &Image<'_>) -> Result<Loaded, String> {
     let (lo_page, hi_page) = (lo & !(PAGE - 1), hi.next_multiple_of(PAGE));
     let size = hi_page - lo_page;
     let start = map_anonymous(size).map_err(|e| format!("reserving {size} bytes for the program: {e}"))?;
+    super::guestmem::add(start, size);
     let base = start.wrapping_sub(lo_page);
     let loads: Vec<&elf::Phdr> = img.phdrs.iter().filter(|p| p.p_type == PT_LOAD).collect();
     for p in &loads {

@@ -15,6 +15,7 @@ pub use backend::self_exe;
 mod elf;
 mod fault;
 mod fdtable;
+mod guestmem;
 mod hostvdso;
 mod image;
 mod loader;
@@ -84,17 +85,15 @@ pub fn launch(
         .into_iter()
         .map(|(fd, ceiling)| backend::Granted { fd, rights: ceiling, filetype: None })
         .collect();
-    start(exe, argdata, granted, None, opts)
+    start(exe, argdata, granted, opts)
 }
 
 /// What a program is started with after `proc_exec` (see `reexec`): the
-/// descriptors with their exact rights and types, and the shared table of
-/// rights in flight.
+/// descriptors with their exact rights and types.
 fn start(
     exe: File,
     argdata: Vec<u8>,
     fds: Vec<backend::Granted>,
-    inflight: Option<OwnedFd>,
     opts: &Options,
 ) -> Result<Infallible, LaunchError> {
     if !cfg!(target_arch = "x86_64") {
@@ -119,7 +118,7 @@ fn start(
     let facts = image::Facts { ncpus, tid: MAIN_TID, vdso, tcb_parent: ctx.self_addr };
     let start = image::build(&argdata, &loaded, &facts).map_err(LaunchError::Setup)?;
     let granted: Vec<(RawFd, FdRights)> = fds.iter().map(|g| (g.fd.as_raw_fd(), g.rights)).collect();
-    backend::init(fds, inflight, opts).map_err(LaunchError::Setup)?;
+    backend::init(fds, opts).map_err(LaunchError::Setup)?;
     if let Some(policy) = opts.sandbox {
         sandbox::apply(&granted, policy).map_err(|e| match e {
             sandbox::Error::Refused(m) => LaunchError::Unsupported(m),
@@ -127,15 +126,14 @@ fn start(
         })?;
     }
     fault::reset_signals();
+    backend::register_initial();
     // SAFETY: the image is loaded, the stack and TLS slot are laid out per
     // the CloudABI convention and this thread's context is attached.
     let value = unsafe { thread::run_guest(loaded.entry, start.rsp, start.auxv, 0, start.fs) };
     if value == backend::THREAD_EXITED {
-        // The initial thread ended while others run on: the last of them
-        // ends the process (thread_exit); this host thread just waits.
-        loop {
-            std::thread::park();
-        }
+        // The initial thread ended while others run on: this host thread
+        // waits until none runs guest code any more (backend::linger).
+        backend::linger();
     }
     // The guest only leaves through proc_exit or thread_exit.
     Err(LaunchError::Setup(format!("the program's initial thread returned ({value})")))

@@ -5,8 +5,7 @@
 //!
 //! The variable holds `key=value` pairs separated by `;`: `exe` and
 //! `argdata` (descriptors: the executable and a memory file with the
-//! argument data), `inflight` (optional: the shared rights table),
-//! `trace` (0 or 1), `sandbox` (`off`, `auto` or `required`), and `fds`: a `,`-separated list of
+//! argument data), `trace` (0 or 1), `sandbox` (`off`, `auto` or `required`), and `fds`: a `,`-separated list of
 //! `fd/type/base/inheriting` (the type and rights as CloudABI numbers).
 
 use std::fs::File;
@@ -39,7 +38,6 @@ pub struct SpecFd {
 pub struct Spec {
     pub exe: RawFd,
     pub argdata: RawFd,
-    pub inflight: Option<RawFd>,
     pub trace: bool,
     pub sandbox: Option<Policy>,
     pub fds: Vec<SpecFd>,
@@ -71,9 +69,6 @@ impl Spec {
             self.argdata,
             u8::from(self.trace)
         );
-        if let Some(t) = self.inflight {
-            s.push_str(&format!(";inflight={t}"));
-        }
         s.push_str(&format!(";fds={}", fds.join(",")));
         s
     }
@@ -88,7 +83,6 @@ impl Spec {
             match k {
                 "exe" => exe = Some(num(v)?),
                 "argdata" => argdata = Some(num(v)?),
-                "inflight" => spec.inflight = Some(num(v)?),
                 "trace" => spec.trace = v == "1",
                 "sandbox" => {
                     spec.sandbox = match v {
@@ -161,7 +155,7 @@ fn run(spec: Spec) -> LaunchError {
         .map(|f| Granted { fd: own(f.fd), rights: f.rights, filetype: Some(f.filetype) })
         .collect();
     let opts = Options { trace: spec.trace, sandbox: spec.sandbox };
-    match super::start(exe, argdata, fds, spec.inflight.map(own), &opts) {
+    match super::start(exe, argdata, fds, &opts) {
         Err(e) => e,
         Ok(never) => match never {},
     }
@@ -176,7 +170,6 @@ mod tests {
         let spec = Spec {
             exe: 5,
             argdata: 6,
-            inflight: Some(7),
             trace: true,
             sandbox: Some(Policy::Required),
             fds: vec![SpecFd {

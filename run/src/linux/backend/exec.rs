@@ -75,7 +75,7 @@ fn inheritable(fd: RawFd) -> Result<OwnedFd, Errno> {
 
 fn memfd_with(data: &[u8]) -> Result<OwnedFd, Errno> {
     // SAFETY: memfd_create with a static name, without close-on-exec.
-    let fd = owned(unsafe { libc::memfd_create(c"cloudabi-argdata".as_ptr(), 0) })?;
+    let fd = owned(unsafe { libc::memfd_create(c"cloudabi-argdata".as_ptr(), super::memfd_noexec()) })?;
     let mut done = 0;
     while done < data.len() {
         // SAFETY: write from the rest of `data`.
@@ -113,11 +113,6 @@ pub fn exec(
     let arg_fd = memfd_with(&argdata)?;
     spec.argdata = arg_fd.as_raw_fd();
     keep.push(arg_fd);
-    if let Some(t) = super::inflight::descriptor() {
-        let t = inheritable(t)?;
-        spec.inflight = Some(t.as_raw_fd());
-        keep.push(t);
-    }
     while let Some((_, file, info)) = fds.next(b)? {
         let fd = inheritable(file.raw())?;
         spec.fds.push(reexec::SpecFd { fd: fd.as_raw_fd(), filetype: info.filetype, rights: info.rights });

@@ -73,7 +73,9 @@ impl FdOps for Linux {
 
     fn fd_create_shm(&mut self, rights: FdRights) -> Result<Fd, Errno> {
         // SAFETY: memfd_create with a static NUL-terminated name.
-        let fd = owned(unsafe { libc::memfd_create(c"cloudabi-shm".as_ptr(), libc::MFD_CLOEXEC) })?;
+        let fd = owned(unsafe {
+            libc::memfd_create(c"cloudabi-shm".as_ptr(), libc::MFD_CLOEXEC | super::memfd_noexec())
+        })?;
         self.install(fd, Filetype::SHARED_MEMORY, rights)
     }
 

@@ -7,6 +7,15 @@ use sys::backend::*;
 
 use super::{Linux, check, last_errno};
 use crate::linux::fdtable::HostFile;
+use crate::linux::guestmem;
+
+/// `Ok` when all of `[addr, addr + len)` is the guest's memory, else
+/// `EINVAL` (issue 13, D4): the runner's own memory is not the guest's to
+/// change.
+fn guest_owns(memory: &guestmem::Memory, addr: u64, len: u64) -> Result<(u64, u64), Errno> {
+    let (s, e) = guestmem::pages(addr, len).ok_or(Errno::INVAL)?;
+    if memory.owned.covers(s, e) { Ok((s, e)) } else { Err(Errno::INVAL) }
+}
 
 fn prot(p: Mprot) -> i32 {
     let mut n = libc::PROT_NONE;
@@ -36,20 +45,41 @@ impl MemOps for Linux {
         if flags.contains(Mflags::ANON) {
             f |= libc::MAP_ANONYMOUS;
         }
-        if flags.contains(Mflags::FIXED) {
-            f |= libc::MAP_FIXED;
+        let mut memory = guestmem::lock();
+        // A fixed mapping may replace the guest's own memory, or take
+        // address space nobody uses (MAP_FIXED_NOREPLACE: the kernel
+        // checks atomically); never the runner's.
+        let fixed = flags.contains(Mflags::FIXED);
+        let replaces = fixed && guest_owns(&memory, addr, len).is_ok();
+        if fixed {
+            f |= if replaces { libc::MAP_FIXED } else { libc::MAP_FIXED_NOREPLACE };
         }
         let fd = file.map_or(-1, |h| h.raw());
-        // SAFETY: the guest asks for a mapping in its (shared) address
-        // space; the kernel validates everything else.
+        // SAFETY: the guest asks for a mapping of its own memory or of
+        // free address space (above); the kernel validates the rest.
         let r = unsafe {
             libc::mmap(addr as *mut libc::c_void, len as usize, prot(p), f, fd, off as libc::off_t)
         };
-        if r == libc::MAP_FAILED { Err(last_errno()) } else { Ok(r as u64) }
+        if r == libc::MAP_FAILED {
+            let e = last_errno();
+            return Err(if fixed && !replaces && e == Errno::EXIST { Errno::INVAL } else { e });
+        }
+        let r = r as u64;
+        if fixed && r != addr {
+            // A kernel before 4.17 takes MAP_FIXED_NOREPLACE as a hint.
+            // SAFETY: unmaps the mapping just made, which nobody has seen.
+            unsafe { libc::munmap(r as *mut libc::c_void, len as usize) };
+            return Err(Errno::INVAL);
+        }
+        if let Some((s, e)) = guestmem::pages(r, len) {
+            memory.add(s, e);
+        }
+        Ok(r)
     }
 
     fn mem_protect(&mut self, addr: u64, len: u64, p: Mprot) -> Result<(), Errno> {
-        // SAFETY: as for mem_map.
+        guest_owns(&guestmem::lock(), addr, len)?;
+        // SAFETY: the guest's own memory (checked above).
         check(unsafe { libc::mprotect(addr as *mut libc::c_void, len as usize, prot(p)) }).map(|_| ())
     }
 
@@ -61,6 +91,7 @@ impl MemOps for Linux {
             Advice::WILLNEED => libc::MADV_WILLNEED,
             _ => libc::MADV_NORMAL,
         };
+        guest_owns(&guestmem::lock(), addr, len)?;
         // SAFETY: advisory call on guest memory.
         check(unsafe { libc::madvise(addr as *mut libc::c_void, len as usize, a) }).map(|_| ())
     }
@@ -74,9 +105,23 @@ impl MemOps for Linux {
         check(unsafe { libc::msync(addr as *mut libc::c_void, len as usize, f) }).map(|_| ())
     }
 
+    /// Unmaps what the guest owns in the range; parts it already gave back
+    /// are left alone (the runner may use them by now). Linux's checks
+    /// (length 0, alignment) come first, on a range the guest owns or
+    /// released.
     fn mem_unmap(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
-        // SAFETY: the guest unmaps memory in its (shared) address space.
-        check(unsafe { libc::munmap(addr as *mut libc::c_void, len as usize) }).map(|_| ())
+        let mut memory = guestmem::lock();
+        let (s, e) = guestmem::pages(addr, len).ok_or(Errno::INVAL)?;
+        if len == 0 || !addr.is_multiple_of(guestmem::PAGE) || !memory.known(s, e) {
+            return Err(Errno::INVAL);
+        }
+        for (ps, pe) in memory.owned.pieces(s, e) {
+            // SAFETY: the guest unmaps memory it owns (checked above).
+            check(unsafe { libc::munmap(ps as *mut libc::c_void, (pe - ps) as usize) })?;
+            memory.release(ps, pe);
+        }
+        memory.release(s, e);
+        Ok(())
     }
 }
 

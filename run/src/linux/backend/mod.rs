@@ -20,7 +20,6 @@ use super::fdtable::{FdTable, HostFile, Slot};
 mod exec;
 mod file;
 mod futex;
-mod inflight;
 mod io;
 mod misc;
 mod path;
@@ -33,7 +32,7 @@ mod thread;
 
 pub use exec::self_exe;
 pub use misc::clock;
-pub use thread::THREAD_EXITED;
+pub use thread::{THREAD_EXITED, linger, register_initial};
 
 /// Process-wide state of the running guest.
 #[derive(Debug)]
@@ -55,10 +54,8 @@ pub struct Granted {
     pub filetype: Option<Filetype>,
 }
 
-/// Sets up the process state; `fds[i]` becomes descriptor `i`. `inflight`
-/// is the shared table of rights in flight a re-executed instance was
-/// handed (a new one is made otherwise).
-pub fn init(fds: Vec<Granted>, inflight: Option<OwnedFd>, opts: &super::Options) -> Result<(), String> {
+/// Sets up the process state; `fds[i]` becomes descriptor `i`.
+pub fn init(fds: Vec<Granted>, opts: &super::Options) -> Result<(), String> {
     let mut table = FdTable::default();
     for (i, g) in fds.into_iter().enumerate() {
         let filetype = g.filetype.unwrap_or_else(|| classify(g.fd.as_raw_fd()));
@@ -72,7 +69,6 @@ pub fn init(fds: Vec<Granted>, inflight: Option<OwnedFd>, opts: &super::Options)
             .insert_at(i as u32, Slot { file: Arc::new(file), rights })
             .map_err(|e| format!("descriptor {i}: {e:?}"))?;
     }
-    inflight::init(inflight)?;
     exec::remember(opts)?;
     let force_manual = std::env::var_os("CLOUDABI_RUN_NO_OPENAT2").is_some();
     PROCESS
@@ -204,6 +200,25 @@ pub fn owned(r: RawFd) -> Result<OwnedFd, Errno> {
     let fd = check(r)?;
     // SAFETY: `fd` was just returned by the kernel and is owned by no one.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `MFD_NOEXEC_SEAL` (Linux 6.3).
+pub const MFD_NOEXEC_SEAL: u32 = 0x0008;
+
+/// The flag every memory object the backend creates carries:
+/// `MFD_NOEXEC_SEAL` where the kernel has it (its memory objects can then
+/// never be made executable, and the sandbox refuses `memfd_create`
+/// without it), else nothing.
+pub fn memfd_noexec() -> u32 {
+    static FLAG: OnceLock<u32> = OnceLock::new();
+    *FLAG.get_or_init(|| {
+        // SAFETY: memfd_create with a static name; the probe is closed at
+        // once (dropped).
+        let probe = owned(unsafe {
+            libc::memfd_create(c"cloudabi-probe".as_ptr(), libc::MFD_CLOEXEC | MFD_NOEXEC_SEAL)
+        });
+        if probe.is_ok() { MFD_NOEXEC_SEAL } else { 0 }
+    })
 }
 
 /// The CloudABI type of a host descriptor: pipes and FIFOs are stream

@@ -94,7 +94,7 @@ fn open_root(path: &std::path::Path) -> HostFile {
 
 pub(super) fn init_backend() {
     static INIT: Once = Once::new();
-    INIT.call_once(|| super::init(Vec::new(), None, &crate::linux::Options::default()).unwrap());
+    INIT.call_once(|| super::init(Vec::new(), &crate::linux::Options::default()).unwrap());
 }
 
 #[test]

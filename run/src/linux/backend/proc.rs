@@ -12,7 +12,7 @@ use std::sync::Arc;
 use abi::*;
 use sys::backend::*;
 
-use super::{Linux, check, inflight, last_errno, owned, thread};
+use super::{Linux, check, last_errno, owned, thread};
 use crate::linux::fdtable::{HostFile, P_PIDFD, Slot};
 
 /// How a child ended, if it has: `(signal, exit code)` as a
@@ -56,13 +56,18 @@ impl ProcOps for Linux {
         // Hold the locks other threads may hold, so that the child's
         // copies are consistent and free.
         let table = self.table_mut();
-        let registry = inflight::lock();
+        let memory = crate::linux::guestmem::lock();
+        let mut members = thread::members();
         // SAFETY: getpid has no arguments.
         let parent = unsafe { libc::getpid() };
         // SAFETY: fork; the child only continues this syscall and returns
         // to the guest.
         let pid = unsafe { libc::fork() };
-        drop(registry);
+        if pid == 0 {
+            thread::reset_after_fork(&mut members);
+        }
+        drop(members);
+        drop(memory);
         drop(table);
         if pid < 0 {
             return Err(last_errno());
@@ -79,7 +84,6 @@ impl ProcOps for Linux {
                     libc::_exit(0);
                 }
             }
-            thread::reset_after_fork();
             crate::linux::thread::set_current_tid(child_tid);
             return Ok((Fd::PROCESS_CHILD, Tid::new(child_tid)));
         }

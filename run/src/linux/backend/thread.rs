@@ -8,7 +8,10 @@
 //! a call, with a zero "return address"), and the entry point receives the
 //! thread id and the argument. The TCB's contents are the guest's business.
 
+use std::os::unix::thread::JoinHandleExt;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use abi::*;
 use sys::backend::{ThreadAttr, ThreadOps};
@@ -21,8 +24,89 @@ use crate::linux::{arch, fault, thread};
 static NEXT_TID: AtomicU32 = AtomicU32::new(crate::linux::MAIN_TID + 1);
 const TID_LIMIT: u32 = 1 << 30;
 
-/// Guest threads alive in this process; the last one to exit ends it.
-static LIVE: AtomicU32 = AtomicU32::new(1);
+/// The host threads of this process's guest threads. The process ends
+/// when none is left running guest code, however they went: through
+/// `thread_exit` (`exited`), or dead by any other means (a raw Linux
+/// `exit`), which `pthread_tryjoin_np` sees because the kernel clears a
+/// thread's id word when it ends (`CLONE_CHILD_CLEARTID`, which the C
+/// library sets for every thread, the initial one included) (issue 13, D5).
+pub struct Members(Vec<Member>);
+
+struct Member {
+    thread: libc::pthread_t,
+    /// Left through `thread_exit` (possibly still lingering, see `linger`).
+    exited: bool,
+}
+
+// SAFETY: pthread_t is a plain handle; the list is only used under its
+// lock.
+unsafe impl Send for Members {}
+
+static MEMBERS: Mutex<Members> = Mutex::new(Members(Vec::new()));
+
+/// How often a lingering thread looks for guest threads that died without
+/// `thread_exit`.
+const LINGER_POLL: Duration = Duration::from_millis(200);
+
+/// The member list, locked (also held across `fork`).
+pub fn members() -> MutexGuard<'static, Members> {
+    MEMBERS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Members {
+    /// Joins members that have ended and counts those still running guest
+    /// code. The caller is never joined (it is running).
+    fn alive(&mut self) -> usize {
+        // SAFETY: pthread_self has no preconditions.
+        let me = unsafe { libc::pthread_self() };
+        self.0.retain(|m| {
+            // SAFETY: pthread_equal compares two handles.
+            if unsafe { libc::pthread_equal(m.thread, me) } != 0 {
+                return true;
+            }
+            // SAFETY: every member is joinable and joined only here (its
+            // JoinHandle was turned into the raw handle, the initial
+            // thread is never detached); 0 means it ended and is joined.
+            unsafe { libc::pthread_tryjoin_np(m.thread, std::ptr::null_mut()) != 0 }
+        });
+        self.0.iter().filter(|m| !m.exited).count()
+    }
+
+    /// The calling thread runs guest code.
+    fn add_self(&mut self) {
+        // SAFETY: pthread_self has no preconditions.
+        self.0.push(Member { thread: unsafe { libc::pthread_self() }, exited: false });
+    }
+
+    /// The calling thread left through `thread_exit`.
+    fn mark_self_exited(&mut self) {
+        // SAFETY: pthread_self and pthread_equal on handles.
+        let me = unsafe { libc::pthread_self() };
+        for m in &mut self.0 {
+            if unsafe { libc::pthread_equal(m.thread, me) } != 0 {
+                m.exited = true;
+            }
+        }
+    }
+}
+
+/// Registers the initial thread (before it runs guest code).
+pub fn register_initial() {
+    members().add_self();
+}
+
+/// Keeps a thread that left the guest alive (the initial thread, or one
+/// whose forked children must live on) until no guest thread runs, then
+/// ends the process with status 0.
+pub fn linger() -> ! {
+    loop {
+        if members().alive() == 0 {
+            // SAFETY: ends the process, as the last thread_exit does.
+            unsafe { libc::_exit(0) }
+        }
+        std::thread::park_timeout(LINGER_POLL);
+    }
+}
 
 /// A host stack for a guest thread's syscalls (its own stack is the
 /// guest's).
@@ -46,10 +130,11 @@ pub fn forked() {
     FORKED.with(|f| f.set(true));
 }
 
-/// After `fork`: the child's only thread is the caller, which has not
-/// forked (yet).
-pub fn reset_after_fork() {
-    LIVE.store(1, Ordering::Relaxed);
+/// After `fork`, in the child, with the member list held across it: the
+/// child's only thread is the caller, which has not forked (yet).
+pub fn reset_after_fork(members: &mut Members) {
+    members.0.clear();
+    members.add_self();
     FORKED.with(|f| f.set(false));
 }
 
@@ -97,31 +182,34 @@ impl ThreadOps for Linux {
     fn thread_create(&mut self, attr: ThreadAttr) -> Result<Tid, Errno> {
         let tid = new_tid()?;
         let start = layout(self, &attr, tid)?;
-        LIVE.fetch_add(1, Ordering::Relaxed);
+        // Held until the new thread is a member, so that a thread_exit
+        // elsewhere meanwhile counts the caller, at least, as running.
+        let mut members = members();
         let spawned = std::thread::Builder::new()
             .name(format!("guest-{tid}"))
             .stack_size(HOST_STACK)
-            .spawn(move || run(start));
-        if spawned.is_err() {
-            LIVE.fetch_sub(1, Ordering::Relaxed);
-            return Err(Errno::AGAIN);
-        }
+            .spawn(move || run(start))
+            .map_err(|_| Errno::AGAIN)?;
+        members.0.push(Member { thread: spawned.into_pthread_t(), exited: false });
         Ok(Tid::new(tid))
     }
 
     fn thread_exit(&mut self) -> ! {
-        if LIVE.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let last = {
+            let mut members = members();
+            members.mark_self_exited();
+            members.alive() == 0
+        };
+        if last {
             // The last thread: the process exits with status 0, as on
             // FreeBSD.
             // SAFETY: ends the process.
             unsafe { libc::_exit(0) }
         }
         if FORKED.with(|f| f.get()) {
-            // Keep the host thread (and so its children) alive; the last
-            // guest thread's exit ends the process.
-            loop {
-                std::thread::park();
-            }
+            // Keep the host thread (and so its children) alive until the
+            // last guest thread has gone.
+            linger();
         }
         // SAFETY: called from the syscall handler on the host stack; the
         // frames between here and the `enter` call hold nothing that needs

@@ -249,14 +249,20 @@ fn move_to(fd: OwnedFd, target: RawFd) -> OwnedFd {
     if busy {
         return fd;
     }
-    // SAFETY: `target` is free (checked above, one thread), so dup3 closes
-    // nothing; the new descriptor is ours.
-    if unsafe { libc::dup3(fd.as_raw_fd(), target, libc::O_CLOEXEC) } != target {
+    // F_DUPFD_CLOEXEC takes the lowest free number from `target` on, which
+    // is `target` itself (free, checked above, one thread). Not dup3: an
+    // inherited filter refuses it onto the pinned number (issue 13, D3).
+    // SAFETY: fcntl makes a new descriptor, which we then own.
+    let moved = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, target) };
+    if moved < 0 {
         return fd;
     }
-    drop(fd);
-    // SAFETY: `target` was just created by dup3 and is owned by no one.
-    unsafe { OwnedFd::from_raw_fd(target) }
+    // SAFETY: `moved` was just created and is owned by no one.
+    let moved = unsafe { OwnedFd::from_raw_fd(moved) };
+    if moved.as_raw_fd() != target {
+        return fd;
+    }
+    moved
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! process never needs and what would let a program that makes raw system
 //! calls get around the backend or Landlock: other system-call ABIs
 //! (`int 0x80`, x32), creating sockets and addressing datagrams, debugging
-//! and reading other processes, executing anything but cloudabi-run itself,
+//! and reading other processes, executing anything but cloudabi-run itself
+//! (its pinned descriptor cannot be closed or replaced, and memory objects
+//! must be made non-executable where the kernel can, [`program_for`]),
 //! namespaces and mounts, kernel keyrings, modules, time, host names,
 //! io_uring, BPF, perf, `userfaultfd`, file handles, owners, modes and
 //! extended attributes, the path calls that have an `*at` form (which the
@@ -54,15 +56,20 @@ pub const MARKER_NONE: u32 = 4095;
 
 /// x86-64 system call numbers the filter looks at.
 pub mod nr {
+    pub const CLOSE: u32 = 3;
     pub const IOCTL: u32 = 16;
+    pub const DUP2: u32 = 33;
     pub const SENDTO: u32 = 44;
     pub const SOCKETPAIR: u32 = 53;
     pub const CLONE: u32 = 56;
     pub const KILL: u32 = 62;
     pub const FCNTL: u32 = 72;
     pub const PRLIMIT64: u32 = 302;
+    pub const DUP3: u32 = 292;
+    pub const MEMFD_CREATE: u32 = 319;
     pub const EXECVEAT: u32 = 322;
     pub const CLONE3: u32 = 435;
+    pub const CLOSE_RANGE: u32 = 436;
 }
 
 /// Refused with `EPERM` whatever the arguments, by group.
@@ -261,6 +268,8 @@ pub const CLONE_NAMESPACES: u32 = 0x0002_0000 // CLONE_NEWNS
 
 pub const AF_UNIX: u32 = 1;
 pub const AT_EMPTY_PATH: u32 = 0x1000;
+/// `MFD_NOEXEC_SEAL` (Linux 6.3).
+pub const MFD_NOEXEC_SEAL: u32 = 0x0008;
 
 fn errno(e: u32) -> u32 {
     RET_ERRNO | (e & 0xffff)
@@ -268,8 +277,24 @@ fn errno(e: u32) -> u32 {
 
 /// The filter. `self_exe` is the descriptor of cloudabi-run's executable,
 /// the only one `execveat` may run (with `AT_EMPTY_PATH`); `None` refuses
-/// every exec.
+/// every exec. `memfd_create` must carry `MFD_NOEXEC_SEAL` where this
+/// kernel has it.
 pub fn program(self_exe: Option<RawFd>) -> Vec<Insn> {
+    program_for(self_exe, crate::linux::backend::memfd_noexec() != 0)
+}
+
+/// [`program`], saying whether the kernel has `MFD_NOEXEC_SEAL`.
+///
+/// The one executable the filter lets run must stay cloudabi-run's, and
+/// nothing the program makes may be run in its place (issue 13, D3):
+/// - with `noexec` (Linux 6.3 on), every memory object must be created
+///   with `MFD_NOEXEC_SEAL`: it is never executable (mode 0666, and the
+///   seal keeps `chmod` from changing that), whichever way it is named
+///   (its descriptor, a `/proc/self/fd` path);
+/// - always, the pinned descriptor cannot be closed (`close`, a
+///   `close_range` covering it) or replaced (`dup2`, `dup3` onto it), so
+///   it names cloudabi-run's executable for the life of the process.
+pub fn program_for(self_exe: Option<RawFd>, noexec: bool) -> Vec<Insn> {
     let mut asm = Asm::new();
     let eperm = errno(EPERM);
 
@@ -315,6 +340,17 @@ pub fn program(self_exe: Option<RawFd>) -> Vec<Insn> {
         (nr::PRLIMIT64, Rule::Prlimit),
         (nr::EXECVEAT, Rule::Execveat(pin)),
     ]);
+    if let Some(fd) = pin {
+        rules.extend([
+            (nr::CLOSE, Rule::NotOnto { arg: 0, fd }),
+            (nr::DUP2, Rule::NotOnto { arg: 1, fd }),
+            (nr::DUP3, Rule::NotOnto { arg: 1, fd }),
+            (nr::CLOSE_RANGE, Rule::CloseRange(fd)),
+        ]);
+    }
+    if noexec {
+        rules.push((nr::MEMFD_CREATE, Rule::MemfdNoexec));
+    }
     rules.sort_unstable_by_key(|r| r.0);
     tree(&mut asm, &rules);
     // The policy is fixed, so a mistake here shows in every test run.
@@ -342,6 +378,13 @@ enum Rule {
     Prlimit,
     /// This descriptor with `AT_EMPTY_PATH` only (none: never).
     Execveat(Option<u32>),
+    /// Not with descriptor `fd` as argument `arg` (an `unsigned int`: the
+    /// kernel reads the low 32 bits only).
+    NotOnto { arg: u8, fd: u32 },
+    /// `close_range(first, last, flags)` not covering this descriptor.
+    CloseRange(u32),
+    /// With `MFD_NOEXEC_SEAL` only.
+    MemfdNoexec,
 }
 
 /// Most rules tested one after the other at a leaf of the tree.
@@ -423,6 +466,20 @@ fn emit(asm: &mut Asm, rule: Rule) {
             asm.jump(JEQ, AT_EMPTY_PATH, To::Label(allow), To::Label(deny));
         }
         Rule::Execveat(None) => asm.ja(deny),
+        Rule::NotOnto { arg, fd } => {
+            asm.load(bpf::off_arg_lo(arg.into()));
+            asm.jump(JEQ, fd, To::Label(deny), To::Label(allow));
+        }
+        Rule::CloseRange(fd) => {
+            asm.load(bpf::off_arg_lo(0));
+            asm.jump(JGT, fd, To::Label(allow), To::Next);
+            asm.load(bpf::off_arg_lo(1));
+            asm.jump(JGE, fd, To::Label(deny), To::Label(allow));
+        }
+        Rule::MemfdNoexec => {
+            asm.load(bpf::off_arg_lo(1));
+            asm.jump(JSET, MFD_NOEXEC_SEAL, To::Label(allow), To::Label(deny));
+        }
     }
     asm.bind(deny);
     asm.ret(errno(EPERM));
@@ -642,7 +699,6 @@ mod tests {
             ("accept4", libc::SYS_accept4),
             ("getsockopt", libc::SYS_getsockopt),
             ("shutdown", libc::SYS_shutdown),
-            ("memfd_create", libc::SYS_memfd_create),
             ("ftruncate", libc::SYS_ftruncate),
             ("fallocate", libc::SYS_fallocate),
             ("fadvise64", libc::SYS_fadvise64),
@@ -691,6 +747,65 @@ mod tests {
         // The re-exec of cloudabi-run.
         let exec = [SELF_EXE as u64, 0x1000, 0x2000, 0x3000, libc::AT_EMPTY_PATH as u64, 0];
         assert_eq!(call(&prog, nr::EXECVEAT, exec), RET_ALLOW);
+        // Memory objects as the backend makes them, with or without
+        // MFD_NOEXEC_SEAL as the kernel allows; other descriptors closed,
+        // duplicated onto, and closed in ranges.
+        for noexec in [false, true] {
+            let prog = program_for(Some(SELF_EXE), noexec);
+            let flags = u64::from(
+                libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING | if noexec { MFD_NOEXEC_SEAL } else { 0 },
+            );
+            assert_eq!(call(&prog, nr::MEMFD_CREATE, [0x1000, flags, 0, 0, 0, 0]), RET_ALLOW);
+        }
+        assert_eq!(call(&prog, nr::CLOSE, [5, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(call(&prog, nr::DUP2, [5, 6, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(call(&prog, nr::DUP3, [5, 6, libc::O_CLOEXEC as u64, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(call(&prog, nr::CLOSE_RANGE, [3, SELF_EXE as u64 - 1, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(
+            call(&prog, nr::CLOSE_RANGE, [SELF_EXE as u64 + 1, u64::from(u32::MAX), 0, 0, 0, 0]),
+            RET_ALLOW
+        );
+    }
+
+    /// Issue 13, D3: nothing but cloudabi-run can be run through the one
+    /// exec the filter allows.
+    #[test]
+    fn the_exec_descriptor_stays_cloudabi_run() {
+        let eperm = RET_ERRNO | EPERM;
+        let fd = SELF_EXE as u64;
+        for noexec in [false, true] {
+            let prog = program_for(Some(SELF_EXE), noexec);
+            assert_eq!(call(&prog, nr::CLOSE, [fd, 0, 0, 0, 0, 0]), eperm);
+            // The kernel reads an unsigned int: the high half is ignored.
+            assert_eq!(call(&prog, nr::CLOSE, [fd | 1 << 32, 0, 0, 0, 0, 0]), eperm);
+            assert_eq!(call(&prog, nr::DUP2, [5, fd, 0, 0, 0, 0]), eperm);
+            assert_eq!(call(&prog, nr::DUP3, [5, fd, libc::O_CLOEXEC as u64, 0, 0, 0]), eperm);
+            assert_eq!(call(&prog, nr::DUP3, [5, fd | 7 << 32, 0, 0, 0, 0]), eperm);
+            for (first, last) in
+                [(fd, fd), (0, fd), (fd, u64::from(u32::MAX)), (3, fd + 1), (0, u64::from(u32::MAX))]
+            {
+                assert_eq!(call(&prog, nr::CLOSE_RANGE, [first, last, 0, 0, 0, 0]), eperm, "{first}..{last}");
+                assert_eq!(
+                    call(&prog, nr::CLOSE_RANGE, [first, last, 4, 0, 0, 0]),
+                    eperm,
+                    "{first}..{last} cloexec"
+                );
+            }
+            // Memory objects that could be executed: refused where the
+            // kernel can make them non-executable.
+            let want = if noexec { eperm } else { RET_ALLOW };
+            for flags in [0, libc::MFD_CLOEXEC, libc::MFD_ALLOW_SEALING, 0x10 /* MFD_EXEC */] {
+                assert_eq!(
+                    call(&prog, nr::MEMFD_CREATE, [0x1000, u64::from(flags), 0, 0, 0, 0]),
+                    want,
+                    "{flags:#x}"
+                );
+            }
+        }
+        // Without an exec descriptor there is nothing to pin.
+        let prog = program_for(None, false);
+        assert_eq!(call(&prog, nr::CLOSE, [fd, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(call(&prog, nr::DUP2, [5, fd, 0, 0, 0, 0]), RET_ALLOW);
     }
 
     #[test]
@@ -795,6 +910,8 @@ mod tests {
                 nr::SOCKETPAIR,
                 nr::PRLIMIT64,
                 nr::EXECVEAT,
+                // Refused without MFD_NOEXEC_SEAL where the kernel has it.
+                nr::MEMFD_CREATE,
             ])
             .collect();
         for n in (0..=MAX_REVIEWED).filter(|n| !ruled.contains(n)) {
