@@ -73,6 +73,7 @@ pub fn init(fds: Vec<Granted>, inflight: Option<OwnedFd>, opts: &super::Options)
             .map_err(|e| format!("descriptor {i}: {e:?}"))?;
     }
     inflight::init(inflight)?;
+    futex::init()?;
     exec::remember(opts)?;
     let force_manual = std::env::var_os("CLOUDABI_RUN_NO_OPENAT2").is_some();
     PROCESS

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use abi::*;
 use sys::backend::*;
 
-use super::{Linux, check, inflight, last_errno, owned, thread};
+use super::{Linux, check, futex, inflight, last_errno, owned, thread};
 use crate::linux::fdtable::{HostFile, P_PIDFD, Slot};
 
 /// How a child ended, if it has: `(signal, exit code)` as a
@@ -57,11 +57,17 @@ impl ProcOps for Linux {
         // copies are consistent and free.
         let table = self.table_mut();
         let registry = inflight::lock();
+        futex::before_fork();
         // SAFETY: getpid has no arguments.
         let parent = unsafe { libc::getpid() };
         // SAFETY: fork; the child only continues this syscall and returns
         // to the guest.
         let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            futex::after_fork_child();
+        } else {
+            futex::after_fork_parent();
+        }
         drop(registry);
         drop(table);
         if pid < 0 {
