@@ -245,11 +245,14 @@ pub fn rdlock<B: FutexOps + ?Sized>(
                     // As many read locks as the word can count.
                     return Err(Errno::AGAIN);
                 }
+                // A reader that slept lets the next waiter try as well;
+                // the word is managed if any remain queued after that.
                 let waiting = b.queue_count(addr, scope);
-                let managed = if waiting > 0 { MANAGED } else { 0 };
+                let pass_on = slept && waiting > 0;
+                let managed = if waiting > u32::from(pass_on) { MANAGED } else { 0 };
                 match b.futex_cas(addr, v, ((v & !MANAGED) + 1) | managed)? {
                     seen if seen == v => {
-                        if slept && waiting > 0 {
+                        if pass_on {
                             b.queue_wake(addr, scope, 1);
                         }
                         return Ok(Try::Done(Outcome::Acquired));
