@@ -285,9 +285,9 @@ fn sequence(rng: &mut Rng, case: u32) -> u64 {
         inside: (0..=n).map(|_| AtomicU32::new(0)).collect(),
     });
     let mut handles = Vec::new();
-    for me in 0..=n {
+    for (me, &tid) in tids.iter().enumerate() {
         let program = programs.get(me).cloned();
-        let (sched, beliefs, tid, finished) = (sched.clone(), beliefs.clone(), tids[me], finished.clone());
+        let (sched, beliefs, finished) = (sched.clone(), beliefs.clone(), finished.clone());
         handles.push(std::thread::spawn(move || {
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut t = SimThread { sched: sched.clone(), me, tid };
