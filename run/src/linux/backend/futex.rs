@@ -62,7 +62,9 @@ struct Slot {
 struct Table {
     /// 0 free, 1 locked, 2 locked with sleepers.
     lock: AtomicU32,
-    _pad: u32,
+    /// Slots ever used: scans stop here (slots are reused lowest first,
+    /// so this stays near the most threads that ever waited at once).
+    hi: AtomicU32,
     seq: AtomicU64,
     slots: [Slot; SLOTS],
 }
@@ -149,8 +151,10 @@ impl Mapped {
         unsafe { &*self.table }
     }
 
-    fn slots(&self) -> &[Slot; SLOTS] {
-        &self.t().slots
+    /// The slots in use so far (lock held).
+    fn slots(&self) -> &[Slot] {
+        let hi = (self.t().hi.load(Ordering::Relaxed) as usize).min(SLOTS);
+        &self.t().slots[..hi]
     }
 
     fn lock(&self) {
@@ -214,6 +218,7 @@ pub fn after_fork_child() {
         for s in m.slots().iter() {
             s.state.store(FREE, Ordering::Relaxed);
         }
+        m.t().hi.store(0, Ordering::Relaxed);
         m.t().lock.store(0, Ordering::Release);
     }
     MINE.with(|c| c.set(None));
@@ -240,7 +245,18 @@ impl FutexOps for Linux {
     fn queue_insert(&mut self, addr: u64, scope: Scope) -> Result<(), Errno> {
         let m = table(scope);
         let free = m.slots().iter().position(|s| s.state.load(Ordering::Acquire) == FREE);
-        let i = free.ok_or(Errno::AGAIN)?;
+        let i = match free {
+            Some(i) => i,
+            None => {
+                // Lock held: one more slot comes into use.
+                let hi = m.t().hi.load(Ordering::Relaxed) as usize;
+                if hi >= SLOTS {
+                    return Err(Errno::AGAIN);
+                }
+                m.t().hi.store(hi as u32 + 1, Ordering::Relaxed);
+                hi
+            }
+        };
         let seq = m.t().seq.fetch_add(1, Ordering::Relaxed);
         let s = &m.slots()[i];
         // SAFETY: getpid has no arguments.
