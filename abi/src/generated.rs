@@ -2005,7 +2005,8 @@ impl From<Scope> for u8 {
 
 /// Access allowed to the pages of a mapping (`mem_map`, `mem_protect`).
 /// W^X is enforced: `write` and `exec` may never be combined, and such a
-/// request fails with `errno.notsup`.
+/// request fails with `errno.notsup`, as does one with an undefined bit
+/// (FreeBSD's `convert_mprot`).
 #[repr(transparent)]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Mprot(u8);
@@ -7868,7 +7869,7 @@ pub fn dispatch<H: Handler + ?Sized>(h: &mut H, number: u64, a: &[u64; 6]) -> Re
             let args = args::MemMap {
                 addr: UserPtr::new(a[0]),
                 len: a[1] as u64,
-                prot: match Mprot::from_bits(a[2] as u8) { Some(v) => v, None => return Err(Errno::INVAL) },
+                prot: match Mprot::from_bits(a[2] as u8) { Some(v) => v, None => return Err(Errno::NOTSUP) },
                 flags: match Mflags::from_bits(a[3] as u8) { Some(v) => v, None => return Err(Errno::INVAL) },
                 fd: Fd::new(a[4] as u32),
                 off: Filesize::new(a[5] as u64),
@@ -7880,7 +7881,7 @@ pub fn dispatch<H: Handler + ?Sized>(h: &mut H, number: u64, a: &[u64; 6]) -> Re
         34 => {
             let args = args::MemProtect {
                 mapping: UserRange::new(a[0], a[1]),
-                prot: match Mprot::from_bits(a[2] as u8) { Some(v) => v, None => return Err(Errno::INVAL) },
+                prot: match Mprot::from_bits(a[2] as u8) { Some(v) => v, None => return Err(Errno::NOTSUP) },
             };
             h.mem_protect(args)?;
             Ok([0, 0])

@@ -27,6 +27,16 @@ void test_main(const argdata_t *config) {
   T_ERRNO("file_readlink/not-a-link", cloudabi_sys_file_readlink(t_tmp, P("f"), buf, sizeof(buf), &n), E(INVAL));
   T_ERRNO("file_readlink/directory", cloudabi_sys_file_readlink(t_tmp, P("d"), buf, sizeof(buf), &n), E(INVAL));
   T_ERRNO("file_readlink/missing", cloudabi_sys_file_readlink(t_tmp, P("nope"), buf, sizeof(buf), &n), E(NOENT));
+  // The path is resolved before the buffer's size matters (FreeBSD's
+  // kern_readlinkat): a missing name with an empty buffer is ENOENT, "."
+  // is not a link, and a link with an empty buffer reads 0 bytes.
+  T_ERRNO("file_readlink/missing-empty-buffer", cloudabi_sys_file_readlink(t_tmp, P("nope"), buf, 0, &n), E(NOENT));
+  T_ERRNO("file_readlink/dot", cloudabi_sys_file_readlink(t_tmp, P("."), buf, sizeof(buf), &n), E(INVAL));
+  T_ERRNO("file_readlink/dot-empty-buffer", cloudabi_sys_file_readlink(t_tmp, P("."), buf, 0, &n), E(INVAL));
+  T_ERRNO("file_readlink/file-empty-buffer", cloudabi_sys_file_readlink(t_tmp, P("f"), buf, 0, &n), E(INVAL));
+  n = 99;
+  if (T_OK("file_readlink/link-empty-buffer", cloudabi_sys_file_readlink(t_tmp, P("l"), buf, 0, &n)))
+    t_eq("file_readlink/link-empty-buffer-length", n, 0);
   T_ERRNO("file_readlink/dotdot", cloudabi_sys_file_readlink(t_tmp, P("../l"), buf, sizeof(buf), &n), E(NOTCAPABLE));
   T_ERRNO("file_readlink/absolute", cloudabi_sys_file_readlink(t_tmp, P("/l"), buf, sizeof(buf), &n), E(NOTCAPABLE));
   T_ERRNO("file_readlink/efault-buffer", cloudabi_sys_file_readlink(t_tmp, P("l"), T_BADPTR, 10, &n), E(FAULT));

@@ -51,6 +51,10 @@ void test_main(const argdata_t *config) {
 
   T_OK("file_rename/setup-c", t_mkfile(t_tmp, "c", "C"));
   T_ERRNO("file_rename/missing", cloudabi_sys_file_rename(t_tmp, P("nope"), t_tmp, P("x")), E(NOENT));
+  // "." as the source is the directory itself: EINVAL (FreeBSD's
+  // kern_renameat, fvp == tdvp; Linux says EBUSY).
+  T_ERRNO("file_rename/source-dot", cloudabi_sys_file_rename(t_tmp, P("."), t_tmp, P("dot2")), E(INVAL));
+  T_ERRNO("file_rename/source-dir-dot", cloudabi_sys_file_rename(t_tmp, P("full/."), t_tmp, P("dot3")), E(INVAL));
   T_ERRNO("file_rename/over-non-empty-directory",
           cloudabi_sys_file_rename(t_tmp, P("empty"), t_tmp, P("full")), E(NOTEMPTY), E(EXIST));
   T_ERRNO("file_rename/file-over-directory", cloudabi_sys_file_rename(t_tmp, P("c"), t_tmp, P("full")), E(ISDIR));

@@ -155,6 +155,8 @@ static void truncated(cloudabi_fd_t a, cloudabi_fd_t b) {
     t_eq_str(detail, buf, out.ro_datalen, "t");
     fmt_snprintf(detail, sizeof(detail), "%s-flag", name);
     t_true(detail, (out.ro_flags & CLOUDABI_SOCK_RECV_FDS_TRUNCATED) != 0, "FDS_TRUNCATED");
+    fmt_snprintf(detail, sizeof(detail), "%s-none-delivered", name);
+    t_eq(detail, out.ro_fdslen, 0);
     fmt_snprintf(detail, sizeof(detail), "%s-within-room", name);
     t_check(detail, out.ro_fdslen <= cases[c].room && r[cases[c].room] == T_BADFD, "at most %zu stored got %zu",
             cases[c].room, out.ro_fdslen);
@@ -167,16 +169,60 @@ static void truncated(cloudabi_fd_t a, cloudabi_fd_t b) {
     fmt_snprintf(detail, sizeof(detail), "%s-stored-are-open", name);
     t_true(detail, open, "every stored number to be an open descriptor");
   }
-  // No room at all: the data arrives, no descriptor does. (Whether the
-  // flag is set then differs between systems.)
+  // No room at all (the receiver asked for none): the data arrives, the
+  // descriptors are discarded, which closes them, and that is not a
+  // truncation: FDS_TRUNCATED is only for a receiver that asked for
+  // descriptors and got fewer (FreeBSD's cloudabi_sock_recv passes no
+  // control buffer when ri_fds_len is 0).
+  cloudabi_fd_t c, d;
   cloudabi_fd_t r[1] = {T_BADFD};
   cloudabi_recv_out_t out;
   char buf[4];
-  if (T_OK("sock_fds/no-room-send", send_fds(a, "z", &a, 1)) &&
-      T_OK("sock_fds/no-room", recv_fds(b, buf, sizeof(buf), r, 0, &out))) {
-    t_eq_str("sock_fds/no-room-data", buf, out.ro_datalen, "z");
-    t_eq("sock_fds/no-room-none", out.ro_fdslen, 0);
+  if (T_OK("sock_fds/no-room-setup", cloudabi_sys_fd_create2(CLOUDABI_FILETYPE_SOCKET_STREAM, &c, &d))) {
+    if (T_OK("sock_fds/no-room-send", send_fds(a, "z", &c, 1)) &&
+        T_OK("sock_fds/no-room", recv_fds(b, buf, sizeof(buf), r, 0, &out))) {
+      t_eq_str("sock_fds/no-room-data", buf, out.ro_datalen, "z");
+      t_eq("sock_fds/no-room-none", out.ro_fdslen, 0);
+      t_eq("sock_fds/no-room-not-truncated", out.ro_flags & CLOUDABI_SOCK_RECV_FDS_TRUNCATED, 0);
+      // Our copy of c was the last other reference: once it is closed, d
+      // sees the end of the stream (the discarded copy was closed too).
+      cloudabi_sys_fd_close(c);
+      cloudabi_fdstat_t st = {.fs_flags = CLOUDABI_FDFLAG_NONBLOCK};
+      size_t n = 1;
+      if (T_OK("sock_fds/no-room-setup-nonblock", cloudabi_sys_fd_stat_put(d, &st, CLOUDABI_FDSTAT_FLAGS)) &&
+          T_OK("sock_fds/no-room-discarded-closed", t_read(d, buf, sizeof(buf), &n)))
+        t_eq("sock_fds/no-room-peer-sees-eof", n, 0);
+    } else {
+      cloudabi_sys_fd_close(c);
+    }
+    cloudabi_sys_fd_close(d);
   }
+}
+
+// FreeBSD ends a stream read at the start of data that carries
+// descriptors: the bytes before it come back alone, and the next read
+// returns the rest with the descriptors. Linux returns both runs in one
+// read (its recvmsg stops only after data that carried descriptors), and
+// the Linux backend cannot split them (docs/syscalls.md, sock_recv). Both
+// outcomes are accepted; anything else fails.
+static void boundary(cloudabi_fd_t a, cloudabi_fd_t b) {
+  cloudabi_fd_t r[2] = {T_BADFD, T_BADFD};
+  cloudabi_recv_out_t out;
+  char buf[8];
+  if (!T_OK("sock_fds/boundary-send-plain", send_fds(a, "ab", NULL, 0)) ||
+      !T_OK("sock_fds/boundary-send-fd", send_fds(a, "cd", &t_tmp, 1)) ||
+      !T_OK("sock_fds/boundary-recv", recv_fds(b, buf, sizeof(buf), r, 2, &out)))
+    return;
+  bool freebsd = out.ro_datalen == 2 && out.ro_fdslen == 0 && memcmp(buf, "ab", 2) == 0;
+  bool linux = out.ro_datalen == 4 && out.ro_fdslen == 1 && memcmp(buf, "abcd", 4) == 0;
+  t_check("sock_fds/boundary", freebsd || linux, "\"ab\" alone (FreeBSD) or \"abcd\" with 1 descriptor (Linux), got %zu bytes and %zu descriptors",
+          (size_t)out.ro_datalen, (size_t)out.ro_fdslen);
+  if (freebsd && T_OK("sock_fds/boundary-recv-rest", recv_fds(b, buf, sizeof(buf), r, 2, &out))) {
+    t_eq_str("sock_fds/boundary-rest", buf, out.ro_datalen, "cd");
+    t_eq("sock_fds/boundary-rest-fd", out.ro_fdslen, 1);
+  }
+  for (size_t i = 0; i < out.ro_fdslen && i < 2; ++i)
+    cloudabi_sys_fd_close(r[i]);
 }
 
 static void errors(cloudabi_fd_t a, cloudabi_fd_t b) {
@@ -208,6 +254,7 @@ void test_main(const argdata_t *config) {
     passing(a, b);
     many(a, b);
     truncated(a, b);
+    boundary(a, b);
     errors(a, b);
     cloudabi_sys_fd_close(a);
     cloudabi_sys_fd_close(b);

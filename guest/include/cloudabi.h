@@ -274,7 +274,8 @@ typedef uint8_t cloudabi_scope_t;
 
 // Access allowed to the pages of a mapping (`mem_map`, `mem_protect`).
 // W^X is enforced: `write` and `exec` may never be combined, and such a
-// request fails with `errno.notsup`.
+// request fails with `errno.notsup`, as does one with an undefined bit
+// (FreeBSD's `convert_mprot`).
 typedef uint8_t cloudabi_mprot_t;
 #define CLOUDABI_PROT_EXEC  0x01
 #define CLOUDABI_PROT_WRITE 0x02

@@ -5,5 +5,6 @@
 pub mod harness;
 pub mod model;
 pub mod oracle;
+pub mod sched;
 pub mod seed;
 pub mod shape;

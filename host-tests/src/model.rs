@@ -113,6 +113,8 @@ pub struct Model {
     pub nodes: Vec<Node>,
     pub fds: BTreeMap<u32, Entry>,
     pub clock: u64,
+    /// Wait queues by word address (the model's one thread may be in one).
+    pub queues: BTreeMap<u64, Vec<u32>>,
     next_map: u64,
     pub inflight: Inflight,
 }
@@ -136,6 +138,7 @@ impl Model {
             nodes: vec![Node::Dir { entries: BTreeMap::new(), parent: 0 }],
             fds: BTreeMap::new(),
             clock: 1_000_000_000,
+            queues: BTreeMap::new(),
             next_map: 0x4000_0000,
             inflight: Inflight::Record,
         };
@@ -877,9 +880,9 @@ impl ThreadOps for Model {
     }
 }
 
-/// The model runs one thread: a futex wait either sees a changed word,
-/// times out at once, or could only be ended by another thread, which is
-/// reported as `EDEADLK` instead of hanging.
+/// The model runs one thread: a sleep can only be ended by its deadline
+/// (no other thread could wake it), and a sleep without one is reported
+/// as `EDEADLK` instead of hanging.
 impl FutexOps for Model {
     fn current_tid(&mut self) -> Tid {
         Tid::new(MODEL_TID)
@@ -895,25 +898,55 @@ impl FutexOps for Model {
         Ok(seen)
     }
 
-    fn futex_wait(
+    fn queue_lock(&mut self, _: u64, _: Scope) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    fn queue_unlock(&mut self, _: u64, _: Scope) {}
+
+    fn queue_insert(&mut self, addr: u64, _: Scope) -> Result<(), Errno> {
+        self.queues.entry(addr).or_default().push(MODEL_TID);
+        Ok(())
+    }
+
+    fn queue_remove(&mut self, addr: u64, _: Scope) -> bool {
+        let q = self.queues.entry(addr).or_default();
+        let was = q.contains(&MODEL_TID);
+        q.retain(|&t| t != MODEL_TID);
+        if q.is_empty() {
+            self.queues.remove(&addr);
+        }
+        was
+    }
+
+    fn queue_count(&mut self, addr: u64, _: Scope) -> u32 {
+        self.queues.get(&addr).map_or(0, |q| q.len() as u32)
+    }
+
+    fn queue_wake(&mut self, addr: u64, _: Scope, n: u32) -> u32 {
+        let Some(q) = self.queues.get_mut(&addr) else { return 0 };
+        let k = q.len().min(n as usize);
+        q.drain(..k);
+        if q.is_empty() {
+            self.queues.remove(&addr);
+        }
+        k as u32
+    }
+
+    fn queue_sleep(
         &mut self,
         addr: u64,
         _: Scope,
-        expected: u32,
         until: Option<WaitUntil>,
+        _: Sleeper,
     ) -> Result<Wait, Errno> {
-        if self.futex_cas(addr, 0, 0)? != expected {
+        if !self.queues.get(&addr).is_some_and(|q| q.contains(&MODEL_TID)) {
             return Ok(Wait::Woken);
         }
         match until {
             Some(_) => Ok(Wait::TimedOut),
             None => Err(Errno::DEADLK),
         }
-    }
-
-    fn futex_wake(&mut self, addr: u64, _: Scope, _: u32) -> Result<u32, Errno> {
-        self.futex_cas(addr, 0, 0)?;
-        Ok(0)
     }
 }
 

@@ -1,20 +1,40 @@
 //! The lock and condition variable protocol of `sys::sync` under real
 //! contention: host threads play guest threads, with the C library's fast
 //! paths (compare-and-swap on the word, as cloudlibc does) in front of the
-//! kernel side, over real Linux futexes on host memory. Checks mutual
+//! kernel side, over wait queues kept the way a kernel keeps them. Checks mutual
 //! exclusion, reader/writer exclusion, and that no wakeup is lost (every
 //! run must finish; a lost wakeup hangs and the test's watchdog fails it).
 
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Condvar as StdCondvar, Mutex};
 use std::time::{Duration, Instant};
 
 use abi::{Condvar, Errno, Lock, Scope, Tid, UserPtr};
-use sys::backend::{FutexOps, Wait, WaitUntil};
+use sys::backend::{FutexOps, Sleeper, Wait, WaitUntil};
 use sys::sync::{self, Outcome};
 
 const WR: u32 = Lock::WRLOCKED.raw();
 const KM: u32 = Lock::KERNEL_MANAGED.raw();
+
+/// The wait queues of every word, shared by all threads of the process
+/// (as a kernel's): queue locks, FIFO queues of thread ids, and the
+/// threads a wakeup has dequeued.
+#[derive(Default)]
+struct Inner {
+    busy: HashSet<u64>,
+    queues: HashMap<u64, VecDeque<u32>>,
+}
+
+struct Queues {
+    inner: Mutex<Inner>,
+    changed: StdCondvar,
+}
+
+fn queues() -> &'static Queues {
+    static Q: std::sync::OnceLock<Queues> = std::sync::OnceLock::new();
+    Q.get_or_init(|| Queues { inner: Mutex::new(Inner::default()), changed: StdCondvar::new() })
+}
 
 /// A backend for one thread: guest addresses are host addresses.
 struct Thread {
@@ -25,6 +45,10 @@ fn word(addr: u64) -> &'static AtomicU32 {
     // SAFETY: the tests only pass addresses of live `AtomicU32`s that
     // outlive every thread using them (leaked or joined before drop).
     unsafe { &*(addr as *const AtomicU32) }
+}
+
+fn queued(i: &Inner, addr: u64, tid: u32) -> bool {
+    i.queues.get(&addr).is_some_and(|q| q.contains(&tid))
 }
 
 impl FutexOps for Thread {
@@ -38,35 +62,73 @@ impl FutexOps for Thread {
         })
     }
 
-    fn futex_wait(
+    fn queue_lock(&mut self, addr: u64, _: Scope) -> Result<(), Errno> {
+        let q = queues();
+        let mut i = q.inner.lock().unwrap();
+        while i.busy.contains(&addr) {
+            i = q.changed.wait(i).unwrap();
+        }
+        i.busy.insert(addr);
+        Ok(())
+    }
+
+    fn queue_unlock(&mut self, addr: u64, _: Scope) {
+        let q = queues();
+        assert!(q.inner.lock().unwrap().busy.remove(&addr), "queue unlocked twice");
+        q.changed.notify_all();
+    }
+
+    fn queue_insert(&mut self, addr: u64, _: Scope) -> Result<(), Errno> {
+        queues().inner.lock().unwrap().queues.entry(addr).or_default().push_back(self.tid);
+        Ok(())
+    }
+
+    fn queue_remove(&mut self, addr: u64, _: Scope) -> bool {
+        let mut i = queues().inner.lock().unwrap();
+        let q = i.queues.entry(addr).or_default();
+        let before = q.len();
+        q.retain(|&t| t != self.tid);
+        before != q.len()
+    }
+
+    fn queue_count(&mut self, addr: u64, _: Scope) -> u32 {
+        queues().inner.lock().unwrap().queues.get(&addr).map_or(0, |q| q.len() as u32)
+    }
+
+    fn queue_wake(&mut self, addr: u64, _: Scope, n: u32) -> u32 {
+        let q = queues();
+        let mut i = q.inner.lock().unwrap();
+        let queue = i.queues.entry(addr).or_default();
+        let k = queue.len().min(n as usize);
+        queue.drain(..k);
+        q.changed.notify_all();
+        k as u32
+    }
+
+    fn queue_sleep(
         &mut self,
         addr: u64,
         _: Scope,
-        expected: u32,
         until: Option<WaitUntil>,
+        _: Sleeper,
     ) -> Result<Wait, Errno> {
-        let ts = until.map(|u| libc::timespec {
-            tv_sec: (u.at / 1_000_000_000) as i64,
-            tv_nsec: (u.at % 1_000_000_000) as i64,
-        });
-        let tsp = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
-        // SAFETY: FUTEX_WAIT_BITSET (absolute, monotonic) on a live word.
-        let r = unsafe { libc::syscall(libc::SYS_futex, addr, 9 | 128, expected, tsp, 0usize, !0u32) };
-        if r == 0 {
-            return Ok(Wait::Woken);
+        let q = queues();
+        let mut i = q.inner.lock().unwrap();
+        loop {
+            if !queued(&i, addr, self.tid) {
+                return Ok(Wait::Woken);
+            }
+            match until {
+                None => i = q.changed.wait(i).unwrap(),
+                Some(u) => {
+                    let t = now();
+                    if t >= u.at {
+                        return Ok(Wait::TimedOut);
+                    }
+                    i = q.changed.wait_timeout(i, Duration::from_nanos(u.at - t)).unwrap().0;
+                }
+            }
         }
-        match std::io::Error::last_os_error().raw_os_error() {
-            Some(libc::ETIMEDOUT) => Ok(Wait::TimedOut),
-            _ => Ok(Wait::Woken),
-        }
-    }
-
-    fn futex_wake(&mut self, addr: u64, _: Scope, n: u32) -> Result<u32, Errno> {
-        // SAFETY: FUTEX_WAKE on a live word.
-        let r = unsafe {
-            libc::syscall(libc::SYS_futex, addr, 1 | 128, n.min(i32::MAX as u32), 0usize, 0usize, 0u32)
-        };
-        Ok(r.max(0) as u32)
     }
 }
 
@@ -159,7 +221,7 @@ fn writers_exclude_each_other() {
         }
     });
     assert_eq!(counter.load(Ordering::SeqCst), u64::from(THREADS) * ROUNDS);
-    assert_eq!(lock.load(Ordering::SeqCst) & !KM, 0, "unlocked at the end");
+    assert_eq!(lock.load(Ordering::SeqCst), 0, "unlocked and unmanaged at the end");
     println!("sync: {THREADS} writers x {ROUNDS} rounds, counter exact");
 }
 
@@ -192,7 +254,7 @@ fn readers_and_writers_exclude_each_other() {
             }
         }
     });
-    assert_eq!(lock.load(Ordering::SeqCst) & !KM, 0);
+    assert_eq!(lock.load(Ordering::SeqCst), 0, "unlocked and unmanaged at the end");
     println!("sync: readers and writers, up to {} readers at once", max_readers.load(Ordering::SeqCst));
 }
 
@@ -249,6 +311,8 @@ fn condition_variables_lose_no_wakeup() {
         }
     });
     assert_eq!(consumed.load(Ordering::SeqCst), ITEMS);
+    assert_eq!(cv.load(Ordering::SeqCst), 0, "no waiters: the condvar word is 0");
+    assert_eq!(lock.load(Ordering::SeqCst), 0, "unlocked and unmanaged at the end");
     println!("sync: {ITEMS} items through a condition variable to {CONSUMERS} consumers");
 }
 
@@ -307,5 +371,6 @@ fn a_lone_waiter_is_always_woken() {
             wrunlock(t, lock);
         }
     });
+    assert_eq!(cv.load(Ordering::SeqCst), 0, "no waiters: the condvar word is 0");
     println!("sync: lone waiter woke {} times for {ITEMS} items", waits.load(Ordering::Relaxed));
 }

@@ -82,6 +82,13 @@ pub struct Args {
     /// (e.g. /usr/lib/binfmt.d/cloudabi.conf).
     #[arg(long, conflicts_with = "executable")]
     pub binfmt_conf: bool,
+
+    /// Accepted and ignored, so that command lines written for the
+    /// original cloudabi-run work: its `-e` ran the program in its
+    /// user-space emulator, which is what cloudabi-run always does on
+    /// Linux (and never needs on FreeBSD).
+    #[arg(short = 'e')]
+    pub emulate: bool,
 }
 
 /// The whole command: the exit status, after printing any error.
@@ -286,5 +293,14 @@ mod tests {
         assert_eq!(sandbox(&["--sandbox", "--no-sandbox"]), Sandbox::Off);
         assert_eq!(sandbox(&["--no-sandbox", "--sandbox"]), Sandbox::Required);
         assert_eq!(sandbox(&["--sandbox", "--sandbox"]), Sandbox::Required);
+    }
+
+    #[test]
+    fn the_original_emulator_flag_is_accepted() {
+        let argv = ["cloudabi-run", "-e", "prog"].map(OsString::from);
+        let args = parse(argv).unwrap().unwrap();
+        assert!(args.emulate);
+        assert_eq!(args.executable, PathBuf::from("prog"));
+        assert_eq!(sandbox(&["-e"]), Sandbox::Auto);
     }
 }

@@ -55,6 +55,12 @@ pub fn launch(
     fds: Vec<(OwnedFd, FdRights)>,
     options: &Options,
 ) -> Failure {
+    // On Linux the program runs in a child of this process, which reports
+    // its death by a signal (`linux::supervise`).
+    #[cfg(target_os = "linux")]
+    if let Err(e) = crate::linux::supervise(path) {
+        return linux_failure(e);
+    }
     let failure = backend(exe, argdata, fds, options);
     Failure { message: format!("{}: {}", path.display(), failure.message), ..failure }
 }

@@ -10,10 +10,12 @@
 //! | resource | the program may not |
 //! |---|---|
 //! | `!file` `read`, `!executable` | write, create, rename, link, unlink or change anything through it or anything opened beneath it |
+//! | `!file` without `mode`: a directory | — (every directory right, as the original cloudabi-run and FreeBSD's CloudABI gave a directory opened read-only) |
+//! | `!file` without `mode`: anything else | as `read` |
 //! | `!file` `write` | read it |
 //! | `!file` `append` | read it, seek, truncate, allocate, map it, or clear `append` |
 //! | `!file` `readwrite`, `directory` | — |
-//! | `!socket` stream (listening) | write to it or shut it down (connections it accepts get the usual socket rights) |
+//! | `!socket` stream or seqpacket (listening) | write to it or shut it down (connections it accepts get the usual socket rights) |
 //! | `!socket` dgram | — |
 //! | `!fd N` | read it if cloudabi-run cannot, write it if cloudabi-run cannot (FreeBSD's rule for descriptors entering CloudABI) |
 
@@ -60,11 +62,24 @@ const fn without(r: Rights) -> FdRights {
 /// The ceiling for a `!file` opened with `mode`.
 pub fn for_file(mode: FileMode) -> FdRights {
     match mode {
-        FileMode::Read => without(MODIFY),
+        FileMode::Read | FileMode::Unspecified => without(MODIFY),
         FileMode::Write => without(Rights::FD_READ),
         FileMode::Append => without(NOT_APPEND_ONLY),
         FileMode::ReadWrite | FileMode::Directory => UNLIMITED,
     }
+}
+
+/// The ceiling for a `!file` opened without `mode` (read-only, as the
+/// original cloudabi-run opened every `!file`): the original gave the
+/// descriptor the maximum rights of its type, so a directory can be
+/// written beneath; a regular file opened read-only can only be read.
+pub fn for_unspecified_file(fd: BorrowedFd<'_>) -> FdRights {
+    // SAFETY: fstat fills a zeroed stat buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above, on a descriptor we own.
+    let is_dir =
+        unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0 && st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    if is_dir { UNLIMITED } else { for_file(FileMode::Read) }
 }
 
 /// The ceiling for the program's own executable (`!executable`).
@@ -77,7 +92,7 @@ pub fn for_executable() -> FdRights {
 /// what the connections may do is its inheriting set.
 pub fn for_socket(kind: SocketKind) -> FdRights {
     match kind {
-        SocketKind::Stream => FdRights {
+        SocketKind::Stream | SocketKind::Seqpacket => FdRights {
             base: Rights::FD_READ
                 .union(Rights::FD_STAT_PUT_FLAGS)
                 .union(Rights::FILE_STAT_FGET)
@@ -121,6 +136,17 @@ mod tests {
         }
         assert!(r.base.contains(Rights::FD_READ | Rights::FILE_OPEN | Rights::FILE_READDIR));
         assert!(r.inheriting.contains(Rights::FD_READ | Rights::FD_SEEK));
+    }
+
+    #[test]
+    fn without_a_mode_directories_get_every_right_and_files_are_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = std::fs::File::open(dir.path()).unwrap();
+        assert_eq!(for_unspecified_file(d.as_fd()), UNLIMITED);
+        let path = dir.path().join("f");
+        std::fs::write(&path, "x").unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        assert_eq!(for_unspecified_file(f.as_fd()), for_file(FileMode::Read));
     }
 
     #[test]

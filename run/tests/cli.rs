@@ -184,7 +184,7 @@ fn configuration_errors_name_file_line_and_column_and_exit_78() {
         ),
         (
             "s: !socket {bind: /x, type: raw}\n".into(),
-            "1:29: unknown socket type `raw` in `!socket` (expected stream or dgram)".into(),
+            "1:29: unknown socket type `raw` in `!socket` (expected one of stream, dgram, seqpacket)".into(),
         ),
         ("!executable x\n".into(), "1:1: `!executable` takes no value".into()),
         ("[".repeat(300), "1:256: nesting deeper than 255 levels".into()),

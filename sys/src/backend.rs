@@ -312,17 +312,25 @@ pub struct Deadline {
     pub absolute: bool,
 }
 
-/// How a futex wait ended.
+/// How a sleep in a wait queue ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wait {
-    /// Woken by `futex_wake`, or the word did not hold the expected value,
-    /// or spuriously: the caller looks at the word again.
+    /// Dequeued by `queue_wake`.
     Woken,
-    /// The deadline passed.
+    /// The deadline passed (the caller may still have been woken in the
+    /// meantime: `queue_remove` decides).
     TimedOut,
 }
 
-/// An absolute deadline for a futex wait, on `MONOTONIC` or `REALTIME`
+/// What a sleeping thread waits for (backends may treat an interruption
+/// differently: see kmod's `futex.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sleeper {
+    Lock,
+    Condvar,
+}
+
+/// An absolute deadline for a wait, on `MONOTONIC` or `REALTIME`
 /// (`sys::sync::until` converts every other timeout into one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitUntil {
@@ -331,30 +339,54 @@ pub struct WaitUntil {
     pub at: u64,
 }
 
-/// Wait queues keyed by the address of a 32-bit word in user memory: the
-/// native primitive `sys::sync` builds CloudABI's locks and condition
-/// variables on. Words of `Scope::SHARED` may lie in memory several
-/// processes map; waits and wakeups must then meet across processes.
-/// Addresses are 4-byte aligned (checked by the caller).
+/// Wait queues keyed by a 32-bit word in user memory (its address and
+/// scope): the native primitive `sys::sync` builds CloudABI's locks and
+/// condition variables on, with exact accounting of who waits. Words of
+/// `Scope::SHARED` may lie in memory several processes map; their queues
+/// must then be the same for all of them. Addresses are 4-byte aligned
+/// (checked by the caller).
+///
+/// The model is FreeBSD's umtx queue (`sys/kern/kern_umtx.c`, as its
+/// `do_cv_wait` uses it): a FIFO of waiting threads per key, a per-key
+/// lock (`umtxq_busy`) under which the word and the queue are changed
+/// together, and a per-thread membership that only a wakeup or the thread
+/// itself ends. A thread is in at most one queue, and holds at most one
+/// queue lock, at a time; `queue_*` methods other than `queue_lock` and
+/// `queue_sleep` are called with the key's lock held.
 pub trait FutexOps {
     /// The calling thread's CloudABI thread id (2 ..= 2³⁰ − 1).
     fn current_tid(&mut self) -> Tid;
     /// Atomically replaces the word at `addr` with `new` if it holds
     /// `old`; returns the value it held. `EFAULT` if it cannot be accessed.
     fn futex_cas(&mut self, addr: u64, old: u32, new: u32) -> Result<u32, Errno>;
-    /// Sleeps while the word at `addr` holds `expected`, until woken, until
-    /// `until` has passed, or spuriously. Returns `Woken` at once if the
-    /// word differs. Signals never end the wait with an error (the C
-    /// library treats any error here as fatal).
-    fn futex_wait(
+    /// Takes the lock of the queue of `(addr, scope)`. May sleep; user
+    /// memory may be accessed while it is held.
+    fn queue_lock(&mut self, addr: u64, scope: Scope) -> Result<(), Errno>;
+    fn queue_unlock(&mut self, addr: u64, scope: Scope);
+    /// Adds the calling thread at the tail of the queue. Fails (and adds
+    /// nothing) when the backend's accounting is full.
+    fn queue_insert(&mut self, addr: u64, scope: Scope) -> Result<(), Errno>;
+    /// Ends the calling thread's membership after `queue_insert`: `true`
+    /// if it was still queued (it removed itself), `false` if a
+    /// `queue_wake` had dequeued it.
+    fn queue_remove(&mut self, addr: u64, scope: Scope) -> bool;
+    /// How many threads the queue holds.
+    fn queue_count(&mut self, addr: u64, scope: Scope) -> u32;
+    /// Dequeues up to `n` threads from the head and wakes them; returns
+    /// how many.
+    fn queue_wake(&mut self, addr: u64, scope: Scope, n: u32) -> u32;
+    /// Called without the queue lock after `queue_insert`: sleeps until a
+    /// `queue_wake` dequeues the caller (`Woken`, also at once if that
+    /// already happened) or `until` has passed (`TimedOut`). An error is
+    /// an interruption the backend wants reported (the caller is then
+    /// still to call `queue_remove`). Linux never reports one.
+    fn queue_sleep(
         &mut self,
         addr: u64,
         scope: Scope,
-        expected: u32,
         until: Option<WaitUntil>,
+        what: Sleeper,
     ) -> Result<Wait, Errno>;
-    /// Wakes up to `n` threads sleeping on `addr`; returns how many woke.
-    fn futex_wake(&mut self, addr: u64, scope: Scope, n: u32) -> Result<u32, Errno>;
 }
 
 /// A validated subscription of a non-blocking (event) `poll`.

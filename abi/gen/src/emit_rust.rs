@@ -1092,8 +1092,9 @@ impl Emitter<'_> {
                                 let raw = format!("a[{r}] as {}", il.int.rust());
                                 match il.kind {
                                     IntKind::Enum => {
+                                        let bad = il.undefined.to_ascii_uppercase();
                                         let base = format!(
-                                            "match {tn}::new({raw}) {{ Some(v) => v, None => return Err(Errno::INVAL) }}"
+                                            "match {tn}::new({raw}) {{ Some(v) => v, None => return Err(Errno::{bad}) }}"
                                         );
                                         match &p.only {
                                             Some(only) => {
@@ -1108,8 +1109,9 @@ impl Emitter<'_> {
                                         }
                                     }
                                     IntKind::Flags => {
+                                        let bad = il.undefined.to_ascii_uppercase();
                                         let base = format!(
-                                            "match {tn}::from_bits({raw}) {{ Some(v) => v, None => return Err(Errno::INVAL) }}"
+                                            "match {tn}::from_bits({raw}) {{ Some(v) => v, None => return Err(Errno::{bad}) }}"
                                         );
                                         match &p.only {
                                             Some(only) => {

@@ -157,6 +157,9 @@ pub struct IntLike {
     /// C constant prefix after `CLOUDABI_`, already upper-cased.
     pub cprefix: String,
     pub values: Vec<Value>,
+    /// The `errno` value a syscall argument of this type with an undefined
+    /// value or bit fails with (`undefined=NAME`); `inval` if not given.
+    pub undefined: String,
 }
 
 impl IntLike {

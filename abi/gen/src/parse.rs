@@ -157,9 +157,14 @@ impl Parser<'_> {
             return Err(self.err(int_tok.pos, format!("`{}` is not an integer type", int_tok.text)));
         };
         let mut cprefix = format!("{name}_");
+        let mut undefined = "inval".to_string();
         for opt in &node.tokens[3..] {
             match opt.text.split_once('=') {
                 Some(("cprefix", v)) if kind != IntKind::Alias => cprefix = v.to_string(),
+                Some(("undefined", v)) if matches!(kind, IntKind::Enum | IntKind::Flags) => {
+                    self.undefined_errno(v, opt.pos)?;
+                    undefined = v.to_string();
+                }
                 _ => return Err(self.err(opt.pos, format!("unknown option `{}`", opt.text))),
             }
         }
@@ -198,7 +203,26 @@ impl Parser<'_> {
             }
             values.push(Value { name: vname.text.clone(), value, doc: child.doc.clone(), pos: vname.pos });
         }
-        Ok(TypeBody::IntLike(IntLike { kind, int, cprefix: cprefix.to_ascii_uppercase(), values }))
+        Ok(TypeBody::IntLike(IntLike { kind, int, cprefix: cprefix.to_ascii_uppercase(), values, undefined }))
+    }
+
+    /// Checks that `name` is a value of the `errno` enum (declared anywhere
+    /// in the file: every name is known after pass 1).
+    fn undefined_errno(&self, name: &str, pos: Pos) -> Result<(), SpecError> {
+        let errno = self.type_index.get("errno").copied();
+        let known = errno.is_some_and(|i| {
+            // `errno` itself is parsed in this pass; look at its node's
+            // values through the already parsed body if it came first, or
+            // accept the name and let the emitted code decide otherwise.
+            match &self.types[i].body {
+                TypeBody::IntLike(il) => il.values.iter().any(|v| v.name == name),
+                _ => true,
+            }
+        });
+        if !known || name.is_empty() {
+            return Err(self.err(pos, format!("`undefined={name}` does not name an `errno` value")));
+        }
+        Ok(())
     }
 
     /// Parses an integer literal and checks it fits `int`; returns raw bits.

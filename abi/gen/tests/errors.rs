@@ -45,6 +45,14 @@ fn unknown_keywords() {
         "t.spec:17:5: unknown keyword `inn` (expected `in`, `out` or `noreturn`)"
     );
     assert_eq!(err("enum a: u8 prefix=X\n"), "t.spec:1:12: unknown option `prefix=X`");
+    // `undefined=` names an errno value, on enums and flags only.
+    let flags = |opt: &str| format!("{BASE}\nflags f: u8 {opt}\n    1 a\n");
+    assert!(parse_spec("t.spec", &flags("undefined=nosys")).is_ok());
+    assert_eq!(
+        err(&flags("undefined=bogus")),
+        "t.spec:19:13: `undefined=bogus` does not name an `errno` value"
+    );
+    assert_eq!(err("alias a: u8 undefined=inval\n"), "t.spec:1:13: unknown option `undefined=inval`");
     assert_eq!(err("function f\n    parm u8 x\n"), "t.spec:2:5: unknown keyword `parm` (expected `param`)");
 }
 

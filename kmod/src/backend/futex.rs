@@ -1,19 +1,24 @@
-//! The futex primitive under CloudABI's locks and condition variables
-//! (`sys::sync` holds the protocol): compare-and-swap on the user word
-//! with `casueword32`, and sleep/wakeup on wait queues keyed by the word's
-//! address as FreeBSD's own umtx code and its Linux futex emulation do
-//! (`umtx_key_get`, `umtxq_*`). Process-private words use a
-//! `THREAD_SHARE` key (address space + address); process-shared ones an
-//! `AUTO_SHARE` key (the VM object + offset for shared mappings), so
-//! waits and wakeups meet across processes mapping the same memory.
+//! The wait queues under CloudABI's locks and condition variables
+//! (`sys::sync` holds the protocol and its accounting): FreeBSD's own umtx
+//! queues, used the way `do_cv_wait` in `sys/kern/kern_umtx.c` uses them.
+//! A queue is keyed by the word (`umtx_key_get`): process-private words by
+//! a `THREAD_SHARE` key (address space + address), process-shared ones by
+//! an `AUTO_SHARE` key (the VM object + offset for shared mappings), so
+//! waits and wakeups meet across processes mapping the same memory, as
+//! FreeBSD's in-tree `cloudabi_futex.c` (`futex_address_create`) keyed
+//! them. The queue lock is the key's busy flag (`umtxq_busy`), under which
+//! user memory may be accessed; a waiter is the thread's own `td_umtxq`
+//! entry, inserted and removed under the chain lock, and `umtxq_sleep`
+//! returns once a wakeup (`umtxq_signal_mask`) has dequeued it. The count
+//! is the queue's length (`umtxq_count`).
 //!
 //! Signals. A sleep interrupted by a signal must return to the user
 //! boundary so that the signal can act (kill, stop, single-threading for
-//! exit or exec); looping here would hang the process. `sys::sync` treats
-//! every error as fatal, so:
+//! exit or exec); looping here would hang the process. `sys::sync` leaves
+//! the queue (and so clears the word if this was the last waiter), then:
 //! - a lock wait (nothing given up yet) records `ERESTART`: the syscall is
 //!   restarted from scratch once the signal has been handled;
-//! - the sleep on a condition variable itself reports a spurious wakeup
+//! - the sleep on a condition variable itself is a spurious wakeup
 //!   (allowed by POSIX): the core then takes the lock again;
 //! - a lock wait after that (the lock was released, so the call cannot be
 //!   restarted) fails with `EINTR` in the event. In practice only a
@@ -32,10 +37,6 @@ use crate::convert;
 use crate::ffi::access;
 use crate::ffi::kern::{Timespec, UmtxAbsTimeout, UmtxKey};
 use crate::ffi::kpi;
-
-/// The value a condition variable word holds while threads wait
-/// (`sys::sync`): a futex wait expecting it is a condvar wait.
-const CONDVAR_WAITING: u32 = !0;
 
 /// File name `mtx_lock` records for lock debugging.
 const LOCK_FILE: &core::ffi::CStr = c"cloudabi64/futex";
@@ -83,22 +84,119 @@ impl FutexOps for FreeBsd {
         }
     }
 
-    fn futex_wait(
-        &mut self,
-        addr: u64,
-        scope: Scope,
-        expected: u32,
-        until: Option<WaitUntil>,
-    ) -> Result<Wait, Errno> {
-        let is_condvar = expected == CONDVAR_WAITING;
-        // SAFETY: the current thread's queue entry, used by this wait only.
+    fn queue_lock(&mut self, addr: u64, scope: Scope) -> Result<(), Errno> {
+        let mut key = UmtxKey { hash: 0, type_: 0, shared: 0, info: [0; 2] };
+        // SAFETY: umtx_key_get fills `key` for the user address (EFAULT if
+        // a shared one is not mapped), taking a reference we release in
+        // queue_unlock.
+        let e = unsafe { kpi::umtx_key_get(addr as *const c_void, TYPE_SIMPLE_WAIT, share(scope), &mut key) };
+        self.check(e)?;
+        let key = self.qkey.insert(key);
+        // SAFETY: the key is filled; umtxq_busy runs under the chain lock
+        // (it may sleep until no other thread has the key busy, dropping
+        // the chain lock meanwhile; FreeBSD 14 has no umtxq_busy_unlocked).
+        unsafe {
+            chain_lock(key, true);
+            kpi::umtxq_busy(key);
+            chain_lock(key, false);
+        }
+        Ok(())
+    }
+
+    fn queue_unlock(&mut self, _: u64, _: Scope) {
+        if let Some(mut key) = self.qkey.take() {
+            // SAFETY: we made the key busy in queue_lock and hold its
+            // reference.
+            unsafe {
+                kpi::umtxq_unbusy_unlocked(&mut key);
+                kpi::umtx_key_release(&mut key);
+            }
+        }
+    }
+
+    fn queue_insert(&mut self, addr: u64, scope: Scope) -> Result<(), Errno> {
+        // SAFETY: the current thread's queue entry, used by this syscall
+        // only (one wait at a time).
         let uq = unsafe { access::td_umtxq(self.td) };
         // SAFETY: as above.
         let key = unsafe { access::uq_key(uq) };
-        // SAFETY: umtx_key_get fills the entry's key for the user address
-        // (EFAULT if a shared one is not mapped).
+        // SAFETY: a key of its own for the entry (a second reference,
+        // released in queue_remove).
         let e = unsafe { kpi::umtx_key_get(addr as *const c_void, TYPE_SIMPLE_WAIT, share(scope), key) };
         self.check(e)?;
+        // SAFETY: the entry is queued under the chain lock as
+        // umtxq_insert requires; every waiter sets all bits of its mask.
+        unsafe {
+            access::set_uq_bitset(uq, u32::MAX);
+            chain_lock(key, true);
+            kpi::umtxq_insert_queue(uq, UMTX_SHARED_QUEUE);
+            chain_lock(key, false);
+        }
+        self.queued = true;
+        Ok(())
+    }
+
+    fn queue_remove(&mut self, _: u64, _: Scope) -> bool {
+        if !core::mem::take(&mut self.queued) {
+            return false;
+        }
+        // SAFETY: the entry was inserted by queue_insert with its own key;
+        // it is removed (if a wakeup has not dequeued it) under the chain
+        // lock, then the key's reference is released.
+        unsafe {
+            let uq = access::td_umtxq(self.td);
+            let key = access::uq_key(uq);
+            chain_lock(key, true);
+            let still = access::uq_flags(uq) & UQF_UMTXQ != 0;
+            if still {
+                kpi::umtxq_remove_queue(uq, UMTX_SHARED_QUEUE);
+            }
+            chain_lock(key, false);
+            kpi::umtx_key_release(key);
+            still
+        }
+    }
+
+    fn queue_count(&mut self, _: u64, _: Scope) -> u32 {
+        let Some(key) = self.qkey.as_mut() else { return 0 };
+        // SAFETY: the key is filled and busy; umtxq_count runs under the
+        // chain lock.
+        let n = unsafe {
+            chain_lock(key, true);
+            let n = kpi::umtxq_count(key);
+            chain_lock(key, false);
+            n
+        };
+        n.max(0) as u32
+    }
+
+    fn queue_wake(&mut self, _: u64, _: Scope, n: u32) -> u32 {
+        let Some(key) = self.qkey.as_mut() else { return 0 };
+        if n == 0 {
+            return 0;
+        }
+        // SAFETY: the key is filled and busy; umtxq_signal_mask runs under
+        // the chain lock and dequeues and wakes up to `n` waiters from the
+        // head (every waiter here set all bits of its mask).
+        let woken = unsafe {
+            chain_lock(key, true);
+            let woken = kpi::umtxq_signal_mask(key, n.min(i32::MAX as u32) as c_int, u32::MAX);
+            chain_lock(key, false);
+            woken
+        };
+        woken.max(0) as u32
+    }
+
+    fn queue_sleep(
+        &mut self,
+        _: u64,
+        _: Scope,
+        until: Option<WaitUntil>,
+        what: Sleeper,
+    ) -> Result<Wait, Errno> {
+        if !self.queued {
+            return Ok(Wait::Woken);
+        }
         let mut timo = UmtxAbsTimeout {
             clockid: 0,
             is_abs_real: false,
@@ -115,67 +213,28 @@ impl FutexOps for FreeBsd {
             }
             None => core::ptr::null_mut(),
         };
-        let mut value: i32 = 0;
-        // The kernel's own wait (do_wait): queue first, then look at the
-        // word, so a wakeup between the look and the sleep is not lost.
-        // SAFETY: the key is filled; the entry is queued and removed under
-        // the chain lock as umtxq_insert/umtxq_remove require; the word is
-        // read with fueword32 (-1 on a fault).
-        let (fault, error) = unsafe {
-            access::set_uq_bitset(uq, u32::MAX);
+        // SAFETY: the entry was queued by queue_insert; umtxq_sleep runs
+        // under the chain lock and returns 0 at once if a wakeup already
+        // dequeued it (UQF_UMTXQ clear).
+        let error = unsafe {
+            let uq = access::td_umtxq(self.td);
+            let key = access::uq_key(uq);
             chain_lock(key, true);
-            kpi::umtxq_insert_queue(uq, UMTX_SHARED_QUEUE);
+            let error = kpi::umtxq_sleep(uq, c"cabiwait".as_ptr(), timo_ptr);
+            let dequeued = access::uq_flags(uq) & UQF_UMTXQ == 0;
             chain_lock(key, false);
-            let fault = kpi::fueword32(addr as *const c_void, &mut value) != 0;
-            chain_lock(key, true);
-            let mut error = 0;
-            if !fault && value as u32 == expected {
-                error = kpi::umtxq_sleep(uq, c"cabiwait".as_ptr(), timo_ptr);
-            }
-            if access::uq_flags(uq) & UQF_UMTXQ == 0 {
-                // Woken (possibly racing a timeout or signal): a wakeup.
-                error = 0;
-            } else {
-                kpi::umtxq_remove_queue(uq, UMTX_SHARED_QUEUE);
-            }
-            chain_lock(key, false);
-            kpi::umtx_key_release(key);
-            (fault, error)
+            if dequeued { 0 } else { error }
         };
-        if is_condvar {
+        if what == Sleeper::Condvar {
             self.condvar_slept = true;
-        }
-        if fault {
-            return Err(Errno::FAULT);
         }
         match error {
             0 => Ok(Wait::Woken),
             ETIMEDOUT | EWOULDBLOCK => Ok(Wait::TimedOut),
-            EINTR | ERESTART if is_condvar => Ok(Wait::Woken),
+            EINTR | ERESTART if what == Sleeper::Condvar => Err(Errno::INTR),
             EINTR | ERESTART if self.condvar_slept => Err(Errno::INTR),
             EINTR | ERESTART => self.check(ERESTART).map(|()| Wait::Woken),
             e => self.check(e).map(|()| Wait::Woken),
         }
-    }
-
-    fn futex_wake(&mut self, addr: u64, scope: Scope, n: u32) -> Result<u32, Errno> {
-        if n == 0 {
-            return Ok(0);
-        }
-        let mut key = UmtxKey { hash: 0, type_: 0, shared: 0, info: [0; 2] };
-        // SAFETY: umtx_key_get fills `key` for the user address.
-        let e = unsafe { kpi::umtx_key_get(addr as *const c_void, TYPE_SIMPLE_WAIT, share(scope), &mut key) };
-        self.check(e)?;
-        // SAFETY: `key` is filled; umtxq_signal_mask runs under the chain
-        // lock and dequeues and wakes up to `n` waiters (every waiter here
-        // set all bits of its mask).
-        let woken = unsafe {
-            chain_lock(&mut key, true);
-            let woken = kpi::umtxq_signal_mask(&mut key, n.min(i32::MAX as u32) as c_int, u32::MAX);
-            chain_lock(&mut key, false);
-            kpi::umtx_key_release(&mut key);
-            woken
-        };
-        Ok(woken.max(0) as u32)
     }
 }

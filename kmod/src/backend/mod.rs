@@ -37,7 +37,7 @@ use sys::user::{Fault, UserMemory};
 use crate::consts::{CAP_FCNTL_ALL, EJUSTRETURN, ERESTART, M_WAITOK};
 use crate::convert;
 use crate::ffi::access;
-use crate::ffi::kern::{CapRightsT, Filecaps};
+use crate::ffi::kern::{CapRightsT, Filecaps, UmtxKey};
 use crate::ffi::kpi;
 use crate::ffi::pcpu::curthread;
 use crate::ffi::types::{File, Socket, Thread};
@@ -61,6 +61,11 @@ pub struct FreeBsd {
     /// This syscall has slept on a condition variable (and so released
     /// its lock): it can no longer be restarted (see `futex.rs`).
     condvar_slept: bool,
+    /// The key of the wait queue whose lock (`umtxq_busy`) this syscall
+    /// holds, if any (`futex.rs`).
+    qkey: Option<UmtxKey>,
+    /// The thread's `td_umtxq` entry is in a queue (`futex.rs`).
+    queued: bool,
 }
 
 impl FreeBsd {
@@ -70,7 +75,7 @@ impl FreeBsd {
     /// `td` is the current thread, inside its syscall handler; the backend
     /// must not outlive the syscall.
     pub unsafe fn new(td: *mut Thread) -> FreeBsd {
-        FreeBsd { td, native: None, condvar_slept: false }
+        FreeBsd { td, native: None, condvar_slept: false, qkey: None, queued: false }
     }
 
     /// The native value to return to the kernel instead of the dispatch

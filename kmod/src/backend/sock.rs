@@ -154,12 +154,15 @@ impl SockOps for FreeBsd {
         let s = sock.fd();
         let mut control: *mut Mbuf = ptr::null_mut();
         let mut msg_flags = 0;
-        // Control data is asked for whenever descriptors can be consumed,
-        // so that those that do not fit are closed here and reported as
-        // truncated. A peek leaves them queued (and soreceive would copy
-        // their in-kernel form), so it asks for none.
+        // Control data is asked for whenever the receiver wants
+        // descriptors, so that those that do not fit are closed here and
+        // reported as truncated. A receiver that wants none passes no
+        // control pointer: the kernel discards (closes) them, and that is
+        // no truncation (FreeBSD's cloudabi_sock_recv: `fdslen > 0 ?
+        // &control : NULL`). A peek leaves them queued (and soreceive
+        // would copy their in-kernel form), so it asks for none.
         let controlp: *mut *mut Mbuf =
-            if flags.contains(Riflags::PEEK) { ptr::null_mut() } else { &mut control };
+            if flags.contains(Riflags::PEEK) || fds.room() == 0 { ptr::null_mut() } else { &mut control };
         self.with_iovecs(data.ptr.addr(), data.len, |b, iov, n, _| {
             let mut msg = msghdr(iov, n, convert::recv_flags(flags));
             // SAFETY: recvmsg(2) into the caller's buffers (the iovecs are

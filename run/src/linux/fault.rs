@@ -5,8 +5,9 @@
 //! `cloudabi_linux_copy`, a `rep movsb` whose faults the `SIGSEGV`/`SIGBUS`
 //! handler turns into a return value, so a bad guest pointer gives `EFAULT`
 //! instead of killing the runner. Any other fault is real: the handler
-//! restores the default action and lets the fault repeat, so the process
-//! dies by that signal (and its parent sees 128 + the signal number).
+//! notes its address for the supervisor (`supervise.rs`), restores the
+//! default action and lets the fault repeat, so the process dies by that
+//! signal and the supervisor reports it.
 //!
 //! The handler may run while the guest's `%fs` is active, so it must not
 //! touch thread-local storage: it uses raw system calls only.
@@ -139,6 +140,12 @@ extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_vo
     // A real fault, or the signal was sent (si_code <= 0): die by it.
     // SAFETY: `info` is valid for SA_SIGINFO handlers.
     let sent = unsafe { (*info).si_code } <= 0;
+    if !sent {
+        // SAFETY: as above; si_addr is the faulting address of a real
+        // SIGSEGV/SIGBUS. getpid is a raw system call (no TLS).
+        let (addr, pid) = unsafe { ((*info).si_addr() as u64, raw_syscall(libc::SYS_getpid, [0; 6]) as i32) };
+        super::supervise::note_fault(pid, sig, addr);
+    }
     reset_default(sig);
     if sent {
         // SAFETY: re-raise the signal at this thread now that the default

@@ -21,6 +21,8 @@ mod image;
 mod loader;
 pub mod reexec;
 pub mod sandbox;
+mod supervise;
+pub use supervise::supervise;
 mod thread;
 mod trace;
 mod vdso;

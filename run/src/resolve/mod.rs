@@ -4,8 +4,8 @@
 //! | tag | value | descriptor |
 //! |---|---|---|
 //! | `!fd` | `N`, `stdin`, `stdout`, `stderr` | cloudabi-run's own descriptor N |
-//! | `!file` | `{path: P, mode: M}` | P opened with mode M (default `read`) |
-//! | `!socket` | `{bind: A, type: T}` | a socket bound to A (T `stream`, listening, or `dgram`) |
+//! | `!file` | `{path: P, mode: M}` | P opened with mode M; without `mode` as the original cloudabi-run did: read-only, a directory with every directory right |
+//! | `!socket` | `{bind: A, type: T, domain: D}` | a socket bound to A (T `stream` or `seqpacket`, listening, or `dgram`; D, optional, `inet`, `inet6` or `unix`, must match A) |
 //! | `!executable` | nothing | the executable being run |
 //!
 //! Everything else follows the YAML core schema (see [`crate::scalar`]).
@@ -28,7 +28,9 @@ use crate::{rights, scalar};
 
 pub use attrs::Attrs;
 pub use fdlist::{Descriptor, FdKey, FdList};
-pub use spec::{BindAddr, FD_EXPECTS, FileMode, FileSpec, SocketKind, SocketSpec, parse_bind, parse_fd};
+pub use spec::{
+    BindAddr, FD_EXPECTS, FileMode, FileSpec, SocketDomain, SocketKind, SocketSpec, parse_bind, parse_fd,
+};
 
 /// Opens what the tags ask for. Errors are messages; the resolver adds
 /// the tag's position.
@@ -153,7 +155,12 @@ impl Resolver<'_> {
             }
             FdKey::Node(_) if name == "file" => {
                 let spec = file_spec(self.tree, id)?;
-                (self.opener.file(&spec), spec.to_string(), Some(rights::for_file(spec.mode)))
+                let opened = self.opener.file(&spec);
+                let ceiling = match (spec.mode, &opened) {
+                    (FileMode::Unspecified, Ok(fd)) => rights::for_unspecified_file(fd.as_fd()),
+                    (mode, _) => rights::for_file(mode),
+                };
+                (opened, spec.to_string(), Some(ceiling))
             }
             FdKey::Node(_) => {
                 let spec = socket_spec(self.tree, id)?;
@@ -182,7 +189,7 @@ fn file_spec(tree: &Tree, id: NodeId) -> Result<FileSpec, ConfigError> {
         return Err(ConfigError::new(path_pos, "`path` in `!file` must not be empty"));
     }
     let mode = match attrs.get("mode") {
-        None => FileMode::Read,
+        None => FileMode::Unspecified,
         Some((text, pos)) => FileMode::parse(text).ok_or_else(|| {
             let expected = FileMode::NAMES.join(", ");
             ConfigError::new(pos, format!("unknown mode `{text}` in `!file` (expected one of {expected})"))
@@ -192,20 +199,49 @@ fn file_spec(tree: &Tree, id: NodeId) -> Result<FileSpec, ConfigError> {
 }
 
 fn socket_spec(tree: &Tree, id: NodeId) -> Result<SocketSpec, ConfigError> {
-    let attrs =
-        Attrs::read(tree, id, "!socket", &["bind", "type"], "{bind: \"127.0.0.1:8080\", type: stream}")?;
+    let attrs = Attrs::read(
+        tree,
+        id,
+        "!socket",
+        &["bind", "type", "domain"],
+        "{bind: \"127.0.0.1:8080\", type: stream}",
+    )?;
     let (text, pos) = attrs.require("bind")?;
     let bind = parse_bind(text).map_err(|m| ConfigError::new(pos, m))?;
     let kind = match attrs.get("type") {
         None => SocketKind::Stream,
         Some((text, pos)) => SocketKind::parse(text).ok_or_else(|| {
+            let expected = SocketKind::NAMES.join(", ");
             ConfigError::new(
                 pos,
-                format!("unknown socket type `{text}` in `!socket` (expected stream or dgram)"),
+                format!("unknown socket type `{text}` in `!socket` (expected one of {expected})"),
             )
         })?,
     };
-    Ok(SocketSpec { text: text.to_owned(), bind, kind })
+    let domain = match attrs.get("domain") {
+        None => None,
+        Some((name, dpos)) => {
+            let domain = SocketDomain::parse(name).ok_or_else(|| {
+                let expected = SocketDomain::NAMES.join(", ");
+                ConfigError::new(
+                    dpos,
+                    format!("unknown domain `{name}` in `!socket` (expected one of {expected})"),
+                )
+            })?;
+            let fits = match (&bind, domain) {
+                (BindAddr::Unix(_), d) => d == SocketDomain::Unix,
+                (BindAddr::Inet { .. }, d) => d != SocketDomain::Unix,
+            };
+            if !fits {
+                return Err(ConfigError::new(
+                    dpos,
+                    format!("domain `{name}` does not match the address `{text}` in `!socket`"),
+                ));
+            }
+            Some(domain)
+        }
+    };
+    Ok(SocketSpec { text: text.to_owned(), bind, kind, domain })
 }
 
 #[cfg(test)]

@@ -10,6 +10,10 @@ use crate::scalar;
 /// How a `!file` is opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileMode {
+    /// No `mode`: what the original cloudabi-run did (it had no modes).
+    /// Opened read-only; a directory gets every directory right, a
+    /// regular file can only be read.
+    Unspecified,
     Read,
     Write,
     Append,
@@ -33,6 +37,7 @@ impl FileMode {
 
     pub fn name(self) -> &'static str {
         match self {
+            FileMode::Unspecified => "no mode",
             FileMode::Read => "read",
             FileMode::Write => "write",
             FileMode::Append => "append",
@@ -58,15 +63,19 @@ impl fmt::Display for FileSpec {
 pub enum SocketKind {
     Stream,
     Dgram,
+    /// Sequenced packets (the original cloudabi-run's `seqpacket`):
+    /// listening, like a stream socket.
+    Seqpacket,
 }
 
 impl SocketKind {
-    pub const NAMES: &[&str] = &["stream", "dgram"];
+    pub const NAMES: &[&str] = &["stream", "dgram", "seqpacket"];
 
     pub fn parse(text: &str) -> Option<SocketKind> {
         match text {
             "stream" => Some(SocketKind::Stream),
             "dgram" => Some(SocketKind::Dgram),
+            "seqpacket" => Some(SocketKind::Seqpacket),
             _ => None,
         }
     }
@@ -75,6 +84,42 @@ impl SocketKind {
         match self {
             SocketKind::Stream => "stream",
             SocketKind::Dgram => "dgram",
+            SocketKind::Seqpacket => "seqpacket",
+        }
+    }
+
+    /// Whether a socket of this kind listens for connections.
+    pub fn listens(self) -> bool {
+        self != SocketKind::Dgram
+    }
+}
+
+/// The address family an early `!socket` named with `domain` (the
+/// original cloudabi-run's `inet` and `inet6`; `unix` for a path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketDomain {
+    Inet,
+    Inet6,
+    Unix,
+}
+
+impl SocketDomain {
+    pub const NAMES: &[&str] = &["inet", "inet6", "unix"];
+
+    pub fn parse(text: &str) -> Option<SocketDomain> {
+        match text {
+            "inet" => Some(SocketDomain::Inet),
+            "inet6" => Some(SocketDomain::Inet6),
+            "unix" => Some(SocketDomain::Unix),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SocketDomain::Inet => "inet",
+            SocketDomain::Inet6 => "inet6",
+            SocketDomain::Unix => "unix",
         }
     }
 }
@@ -94,6 +139,8 @@ pub struct SocketSpec {
     pub text: String,
     pub bind: BindAddr,
     pub kind: SocketKind,
+    /// Only addresses of this family, if `domain` was given.
+    pub domain: Option<SocketDomain>,
 }
 
 impl fmt::Display for SocketSpec {
@@ -209,6 +256,9 @@ mod tests {
         }
         for name in SocketKind::NAMES {
             assert_eq!(SocketKind::parse(name).map(SocketKind::name), Some(*name));
+        }
+        for name in SocketDomain::NAMES {
+            assert_eq!(SocketDomain::parse(name).map(SocketDomain::name), Some(*name));
         }
         assert_eq!(FileMode::parse("rw"), None);
     }

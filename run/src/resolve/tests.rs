@@ -161,7 +161,19 @@ fn tag_errors_are_located() {
         ),
         (
             "!socket {bind: /s, type: raw}",
-            "1:26: unknown socket type `raw` in `!socket` (expected stream or dgram)",
+            "1:26: unknown socket type `raw` in `!socket` (expected one of stream, dgram, seqpacket)",
+        ),
+        (
+            "!socket {bind: /s, domain: ipx}",
+            "1:28: unknown domain `ipx` in `!socket` (expected one of inet, inet6, unix)",
+        ),
+        (
+            "!socket {bind: /s, domain: inet}",
+            "1:28: domain `inet` does not match the address `/s` in `!socket`",
+        ),
+        (
+            "!socket {bind: \"127.0.0.1:1\", domain: unix}",
+            "1:39: domain `unix` does not match the address `127.0.0.1:1` in `!socket`",
         ),
     ];
     for (text, expected) in cases {
@@ -234,6 +246,8 @@ fn yamlish() -> impl Strategy<Value = String> {
         Just("path: "),
         Just("mode: "),
         Just("bind: "),
+        Just("domain: "),
+        Just("type: "),
         Just("&a "),
         Just("*a"),
         Just("\n"),

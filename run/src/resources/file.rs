@@ -5,7 +5,8 @@
 //!
 //! | mode | flags |
 //! |---|---|
-//! | `read` (default) | `O_RDONLY` (directories too, as in the original cloudabi-run) |
+//! | none (as the original cloudabi-run) | `O_RDONLY` (a directory too) |
+//! | `read` | `O_RDONLY` (directories too) |
 //! | `write` | `O_WRONLY \| O_CREAT` |
 //! | `append` | `O_WRONLY \| O_APPEND \| O_CREAT` |
 //! | `readwrite` | `O_RDWR \| O_CREAT` |
@@ -24,7 +25,7 @@ pub fn open_file(spec: &FileSpec) -> Result<OwnedFd, String> {
     let mut options = OpenOptions::new();
     let mut flags = libc::O_NOCTTY;
     match spec.mode {
-        FileMode::Read => options.read(true),
+        FileMode::Unspecified | FileMode::Read => options.read(true),
         FileMode::Write => options.write(true).create(true),
         FileMode::Append => options.append(true).create(true),
         FileMode::ReadWrite => options.read(true).write(true).create(true),

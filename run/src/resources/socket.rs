@@ -1,5 +1,7 @@
-//! `!socket {bind, type}`: a socket bound to an address, listening if it
-//! is a stream socket, as in CloudABI's original web-server setup.
+//! `!socket {bind, type, domain}`: a socket bound to an address, listening
+//! if it is a stream or seqpacket socket, as in CloudABI's original
+//! web-server setup. `domain` (the original cloudabi-run's first version
+//! required it) limits the addresses a host name may resolve to.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -7,7 +9,7 @@ use std::os::fd::OwnedFd;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use crate::resolve::{BindAddr, SocketKind, SocketSpec};
+use crate::resolve::{BindAddr, SocketDomain, SocketKind, SocketSpec};
 
 /// The listen backlog of stream sockets.
 pub const BACKLOG: i32 = 128;
@@ -22,8 +24,15 @@ pub fn open_socket(spec: &SocketSpec) -> Result<OwnedFd, String> {
 /// Binds to the first address `host` resolves to that accepts the bind
 /// (a name may resolve to IPv6 and IPv4 addresses).
 fn bind_inet(host: &str, port: u16, spec: &SocketSpec) -> Result<OwnedFd, String> {
-    let addrs: Vec<SocketAddr> =
-        (host, port).to_socket_addrs().map_err(|e| format!("cannot resolve `{host}`: {e}"))?.collect();
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve `{host}`: {e}"))?
+        .filter(|a| match spec.domain {
+            Some(SocketDomain::Inet) => a.is_ipv4(),
+            Some(SocketDomain::Inet6) => a.is_ipv6(),
+            _ => true,
+        })
+        .collect();
     let mut last_error = None;
     for addr in addrs {
         // SO_REUSEADDR so that a server can be restarted while old
@@ -35,7 +44,10 @@ fn bind_inet(host: &str, port: u16, spec: &SocketSpec) -> Result<OwnedFd, String
     }
     Err(match last_error {
         Some(e) => format!("cannot bind to `{}`: {e}", spec.text),
-        None => format!("cannot resolve `{host}`: no addresses"),
+        None => match spec.domain {
+            Some(d) => format!("cannot resolve `{host}`: no {} addresses", d.name()),
+            None => format!("cannot resolve `{host}`: no addresses"),
+        },
     })
 }
 
@@ -54,6 +66,7 @@ fn bound(domain: Domain, kind: SocketKind, addr: &SockAddr, reuse: bool) -> io::
     let ty = match kind {
         SocketKind::Stream => Type::STREAM,
         SocketKind::Dgram => Type::DGRAM,
+        SocketKind::Seqpacket => Type::from(libc::SOCK_SEQPACKET),
     };
     // socket2 creates sockets close-on-exec.
     let socket = Socket::new(domain, ty, None)?;
@@ -61,7 +74,7 @@ fn bound(domain: Domain, kind: SocketKind, addr: &SockAddr, reuse: bool) -> io::
         socket.set_reuse_address(true)?;
     }
     socket.bind(addr)?;
-    if kind == SocketKind::Stream {
+    if kind.listens() {
         socket.listen(BACKLOG)?;
     }
     Ok(socket.into())
@@ -75,7 +88,29 @@ mod tests {
     use crate::resolve::parse_bind;
 
     fn spec(text: &str, kind: SocketKind) -> SocketSpec {
-        SocketSpec { text: text.into(), bind: parse_bind(text).unwrap(), kind }
+        SocketSpec { text: text.into(), bind: parse_bind(text).unwrap(), kind, domain: None }
+    }
+
+    #[test]
+    fn seqpacket_sockets_listen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s");
+        let fd = open_socket(&spec(path.to_str().unwrap(), SocketKind::Seqpacket)).unwrap();
+        let s = Socket::from(fd);
+        assert_eq!(s.r#type().unwrap(), Type::from(libc::SOCK_SEQPACKET));
+        let peer = Socket::new(Domain::UNIX, Type::from(libc::SOCK_SEQPACKET), None).unwrap();
+        peer.connect(&SockAddr::unix(&path).unwrap()).unwrap();
+        assert!(s.accept().is_ok());
+    }
+
+    #[test]
+    fn a_domain_limits_the_addresses() {
+        let mut only6 = spec("127.0.0.1:0", SocketKind::Dgram);
+        only6.domain = Some(SocketDomain::Inet6);
+        assert_eq!(open_socket(&only6).unwrap_err(), "cannot resolve `127.0.0.1`: no inet6 addresses");
+        let mut only4 = spec("127.0.0.1:0", SocketKind::Dgram);
+        only4.domain = Some(SocketDomain::Inet);
+        assert!(open_socket(&only4).is_ok());
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub fn init(fds: Vec<Granted>, opts: &super::Options) -> Result<(), String> {
             .insert_at(i as u32, Slot { file: Arc::new(file), rights })
             .map_err(|e| format!("descriptor {i}: {e:?}"))?;
     }
+    futex::init()?;
     exec::remember(opts)?;
     let force_manual = std::env::var_os("CLOUDABI_RUN_NO_OPENAT2").is_some();
     PROCESS

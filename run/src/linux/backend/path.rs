@@ -42,6 +42,11 @@ impl CName {
     fn ptr(&self) -> *const libc::c_char {
         self.0.as_ptr().cast()
     }
+
+    /// The resolver's name for a path that ended at a directory itself.
+    fn is_dot(&self) -> bool {
+        self.0[..2] == *b".\0"
+    }
 }
 
 /// Directory operations on host descriptors for the manual resolver.
@@ -283,6 +288,16 @@ impl PathOps for Linux {
         buf: UserRange<u8>,
     ) -> Result<u64, Errno> {
         at(dir, path, false, |d, name, _| {
+            if buf.len == 0 {
+                // Linux refuses a 0-byte buffer before it looks the name
+                // up (EINVAL); FreeBSD resolves the path first
+                // (kern_readlinkat): ENOENT for a missing name, EINVAL for
+                // anything but a link, else 0 bytes.
+                // SAFETY: fstatat fills a zeroed buffer.
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                check(unsafe { libc::fstatat(d, name.ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
+                return if st.st_mode & libc::S_IFMT == libc::S_IFLNK { Ok(0) } else { Err(Errno::INVAL) };
+            }
             // SAFETY: readlinkat writes at most `buf.len` bytes into guest
             // memory; the kernel reports EFAULT for a bad buffer.
             let n = unsafe {
@@ -300,6 +315,12 @@ impl PathOps for Linux {
         p2: &Path<'_>,
     ) -> Result<(), Errno> {
         at(d1, p1, false, |a, n1, _| {
+            if n1.is_dot() {
+                // The source is a directory named by itself (".", "d/.",
+                // ".."): FreeBSD's kern_renameat says EINVAL (the source
+                // is the target's directory or its parent); Linux EBUSY.
+                return Err(Errno::INVAL);
+            }
             at(d2, p2, false, |b, n2, _| {
                 // SAFETY: renameat between resolved directories.
                 check(unsafe { libc::renameat(a, n1.ptr(), b, n2.ptr()) }).map(|_| ())
@@ -356,7 +377,14 @@ impl PathOps for Linux {
     }
 
     fn path_unlink(&mut self, dir: &Arc<HostFile>, path: &Path<'_>, removedir: bool) -> Result<(), Errno> {
-        at(dir, path, false, |d, name, _| {
+        let slash = ends_in_named_dir(path.as_bytes());
+        at(dir, path, false, |d, name, must_dir| {
+            if slash && must_dir && name.is_dot() {
+                // `name/` (or `link/`): the resolver followed the name to
+                // the directory itself, as FreeBSD's namei does for a
+                // trailing slash. That directory is what is removed.
+                return if removedir { remove_dir_itself(dir.raw(), d) } else { Err(Errno::PERM) };
+            }
             let flag = if removedir { libc::AT_REMOVEDIR } else { 0 };
             // SAFETY: unlinkat on a resolved directory and name.
             match check(unsafe { libc::unlinkat(d, name.ptr(), flag) }) {
@@ -366,5 +394,87 @@ impl PathOps for Linux {
                 Err(e) => Err(e),
             }
         })
+    }
+}
+
+/// Whether `path` ends in a name followed by slashes (`d/`, `a/link//`),
+/// not in `.` or `..`.
+fn ends_in_named_dir(path: &[u8]) -> bool {
+    let trimmed = path.iter().rposition(|&b| b != b'/').map_or(&path[..0], |i| &path[..=i]);
+    let last = trimmed.rsplit(|&b| b == b'/').next().unwrap_or(b"");
+    trimmed.len() < path.len() && !last.is_empty() && last != b"." && last != b".."
+}
+
+/// `(st_dev, st_ino)` of a descriptor.
+fn identity(fd: RawFd) -> Result<(u64, u64), Errno> {
+    // SAFETY: fstat fills a zeroed buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// Removes the directory `d` (reached beneath `start`) through its parent:
+/// finds its name there by identity and `unlinkat(AT_REMOVEDIR)`s it. The
+/// start directory itself cannot be removed this way (`EINVAL`, as
+/// `rmdir(".")`); any other directory the resolver reached lies strictly
+/// beneath it, so its parent is beneath or equal to it.
+fn remove_dir_itself(start: RawFd, d: RawFd) -> Result<(), Errno> {
+    let me = identity(d)?;
+    if me == identity(start)? {
+        return Err(Errno::INVAL);
+    }
+    // SAFETY: opens the parent of a directory we hold, for reading.
+    let parent = owned(unsafe {
+        libc::openat(d, c"..".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC)
+    })?;
+    // SAFETY: a duplicate for fdopendir, which takes it over (closedir).
+    let dup = owned(unsafe { libc::fcntl(parent.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+    // SAFETY: fdopendir on our own duplicate; on success the stream owns it.
+    let stream = unsafe { libc::fdopendir(dup.as_raw_fd()) };
+    if stream.is_null() {
+        return Err(super::last_errno());
+    }
+    std::mem::forget(dup);
+    let mut found: Option<CName> = None;
+    loop {
+        // SAFETY: readdir on our open stream; the entry is valid until the
+        // next call.
+        let e = unsafe { libc::readdir(stream) };
+        if e.is_null() {
+            break;
+        }
+        // SAFETY: d_name is NUL-terminated within the entry.
+        let name = unsafe { std::ffi::CStr::from_ptr((*e).d_name.as_ptr()) }.to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let Ok(c) = CName::new(name) else { continue };
+        // SAFETY: fstatat fills a zeroed buffer.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let r = unsafe { libc::fstatat(parent.as_raw_fd(), c.ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
+        if r == 0 && (st.st_dev, st.st_ino) == me {
+            found = Some(c);
+            break;
+        }
+    }
+    // SAFETY: closes the stream (and its descriptor) once.
+    unsafe { libc::closedir(stream) };
+    let name = found.ok_or(Errno::NOENT)?;
+    // SAFETY: unlinkat on the parent we opened and a name found in it.
+    check(unsafe { libc::unlinkat(parent.as_raw_fd(), name.ptr(), libc::AT_REMOVEDIR) }).map(|_| ())
+}
+
+#[cfg(test)]
+mod slash_tests {
+    use super::ends_in_named_dir;
+
+    #[test]
+    fn trailing_slashes_after_a_name() {
+        for p in ["d/", "a/link//", "x/"] {
+            assert!(ends_in_named_dir(p.as_bytes()), "{p}");
+        }
+        for p in ["d", ".", "./", "..", "../", "a/.", "a/./", "a/../", "/", ""] {
+            assert!(!ends_in_named_dir(p.as_bytes()), "{p}");
+        }
     }
 }

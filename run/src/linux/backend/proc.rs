@@ -12,7 +12,7 @@ use std::sync::Arc;
 use abi::*;
 use sys::backend::*;
 
-use super::{Linux, check, last_errno, owned, thread};
+use super::{Linux, check, futex, last_errno, owned, thread};
 use crate::linux::fdtable::{HostFile, P_PIDFD, Slot};
 
 /// How a child ended, if it has: `(signal, exit code)` as a
@@ -58,6 +58,7 @@ impl ProcOps for Linux {
         let table = self.table_mut();
         let memory = crate::linux::guestmem::lock();
         let mut members = thread::members();
+        futex::before_fork();
         // SAFETY: getpid has no arguments.
         let parent = unsafe { libc::getpid() };
         // SAFETY: fork; the child only continues this syscall and returns
@@ -65,6 +66,9 @@ impl ProcOps for Linux {
         let pid = unsafe { libc::fork() };
         if pid == 0 {
             thread::reset_after_fork(&mut members);
+            futex::after_fork_child();
+        } else {
+            futex::after_fork_parent();
         }
         drop(members);
         drop(memory);

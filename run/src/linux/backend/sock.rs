@@ -184,7 +184,10 @@ impl SockOps for Linux {
             // reported by the receive that takes it.
             return Ok(Received { datalen: n as u64, fdslen: 0, flags: out });
         }
-        if msg.msg_flags & libc::MSG_CTRUNC != 0 {
+        // A receiver that asked for no descriptors gets none, and the
+        // kernel closed them (no control buffer); that is not a truncation
+        // (FreeBSD's cloudabi_sock_recv passes no control pointer then).
+        if msg.msg_flags & libc::MSG_CTRUNC != 0 && room > 0 {
             out |= Roflags::FDS_TRUNCATED;
         }
         let mut received = take_fds(&msg);
