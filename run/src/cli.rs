@@ -21,6 +21,9 @@ use crate::{argdata, direct, dump, launch, resolve, resources};
 #[command(
     name = "cloudabi-run",
     version,
+    override_usage = "cloudabi-run [OPTIONS] <EXECUTABLE> < config.yaml\n       \
+                      cloudabi-run [OPTIONS] --exec <EXECUTABLE> [ARG]...\n       \
+                      cloudabi-run --register-binfmt | --unregister-binfmt | --binfmt-conf",
     after_help = "The configuration is read from standard input unless --config is given. \
                   With --exec, no configuration is read: the program gets descriptors 0, 1 and 2 \
                   and its arguments, as on a native exec on FreeBSD. See cloudabi-run(1)."
@@ -110,7 +113,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
     #[cfg(target_os = "linux")]
     if args.first().is_some_and(|a| crate::binfmt::invoked_as_interpreter(a)) {
         let (path, argv) = crate::binfmt::split_invocation(args)?;
-        return run_direct(&path, &argv, &launch::Options::default());
+        let options = launch::Options { supervise: true, ..launch::Options::default() };
+        return run_direct(&path, &argv, &options);
     }
     let Some(args) = parse(args)? else { return Ok(()) };
     if let Some(result) = binfmt_command(&args) {
@@ -122,6 +126,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
     let options = launch::Options {
         trace: args.trace,
         sandbox: launch::Sandbox::from_flags(args.sandbox, args.no_sandbox),
+        supervise: true,
     };
     if args.exec {
         let argv: Vec<OsString> = std::iter::once(path.as_os_str().to_owned()).chain(args.args).collect();
@@ -300,7 +305,7 @@ mod tests {
         let argv = ["cloudabi-run", "-e", "prog"].map(OsString::from);
         let args = parse(argv).unwrap().unwrap();
         assert!(args.emulate);
-        assert_eq!(args.executable, PathBuf::from("prog"));
+        assert_eq!(args.executable, Some(PathBuf::from("prog")));
         assert_eq!(sandbox(&["-e"]), Sandbox::Auto);
     }
 }

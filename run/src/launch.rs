@@ -17,6 +17,11 @@ use crate::exit::Status;
 pub struct Options {
     pub trace: bool,
     pub sandbox: Sandbox,
+    /// Linux: fork once and stay as the program's supervisor, which
+    /// reports a death by signal (`linux::supervise`). Only the command
+    /// sets it: a library caller (a test harness with its threads) must not
+    /// be forked and then exited under.
+    pub supervise: bool,
 }
 
 /// `--sandbox` / `--no-sandbox`: whether the Linux backend confines the
@@ -58,7 +63,9 @@ pub fn launch(
     // On Linux the program runs in a child of this process, which reports
     // its death by a signal (`linux::supervise`).
     #[cfg(target_os = "linux")]
-    if let Err(e) = crate::linux::supervise(path) {
+    if options.supervise
+        && let Err(e) = crate::linux::supervise(path)
+    {
         return linux_failure(e);
     }
     let failure = backend(exe, argdata, fds, options);
