@@ -10,9 +10,9 @@
 //!   generated `extern` declarations and the accessors for large structs.
 //! - `backend/`: the FreeBSD implementation of the `sys` core's backend
 //!   traits, over `kern_*` functions.
-//! - pure modules ([`convert`], [`errno`], [`image`], [`syscalls`]) are
-//!   unit-tested on the host; everything else exists only in the kernel
-//!   build.
+//! - pure modules ([`convert`], [`errno`], [`image`], [`loadcheck`],
+//!   [`syscalls`]) are unit-tested on the host; everything else exists
+//!   only in the kernel build.
 #![cfg_attr(target_os = "none", no_std)]
 // LLVM must not turn loops into calls of builtins the kernel lacks; the
 // kernel's own memcpy/memset/memmove/memcmp are used for copies.
@@ -22,6 +22,7 @@
 pub mod convert;
 pub mod errno;
 pub mod image;
+pub mod loadcheck;
 pub mod syscalls;
 
 /// Kernel constants from `layouts.txt` (errno values on the host; every

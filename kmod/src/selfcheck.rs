@@ -11,7 +11,10 @@
 //!   and seven exported functions at our offsets (this covers both ends of
 //!   the struct, where 14.x and 15.x differ); and the thread is inside
 //!   kldload(2), so `td_sa`, `td_frame`, `td_retval` and the trap frame
-//!   must describe that syscall; `td_proc`, `p_pid`, `td_tid`,
+//!   must describe that syscall (`td_retval` holds what `sys_kldload()`
+//!   and `cpu_fetch_syscall_args()` preset: see `loadcheck.rs`); inside
+//!   another syscall (a kernel autoload) `td_retval` is not checked;
+//!   `td_proc`, `p_pid`, `td_tid`,
 //!   `p_vmspace`, `vm_stacktop` and `vm_shp_base` must be plausible.
 //! - From the boot loader (`cloudabi64_load="YES"`): the module starts in
 //!   proc0, whose sysentvec is the kernel's `null_sysvec`; its known
@@ -28,10 +31,12 @@ use core::ffi::{CStr, c_char, c_int, c_void};
 use crate::console;
 use crate::consts::*;
 use crate::ffi::access;
+use crate::ffi::frame::Trapframe;
 use crate::ffi::kpi;
 use crate::ffi::pcpu::curthread;
 use crate::ffi::sysent::{Sysent, Sysentvec};
 use crate::ffi::types::{Proc, Thread};
+use crate::loadcheck::{self, Loader};
 
 /// Collects failures; every failed check is printed.
 struct Checks {
@@ -184,10 +189,12 @@ unsafe fn check_in_syscall(c: &mut Checks, td: *mut Thread, p: *mut Proc, sv: &S
         #[cfg(target_arch = "aarch64")]
         c.eq(c"trap frame x8 is the syscall number", original, f.tf_x[8]);
     }
-    if code == Some(SYS_KLDLOAD) {
-        // SAFETY: the current thread.
-        let rv = unsafe { *access::td_retval(td) };
-        c.eq(c"td_retval[0] is preset to 0 inside kldload", 0, rv[0]);
+    if c.failed == 0 && loadcheck::loader(true, false, code, SYS_KLDLOAD) == Loader::Kldload {
+        // SAFETY: the current thread and its frame (checked above).
+        let (rv, rdx) = unsafe { (*access::td_retval(td), frame_rdx(&*frame)) };
+        let expected = loadcheck::kldload_retval(loadcheck::ARCH, rdx);
+        c.eq(c"td_retval[0] is -1 inside kldload (sys_kldload)", expected[0], rv[0]);
+        c.eq(c"td_retval[1] is the fetch preset inside kldload", expected[1], rv[1]);
     }
     // SAFETY: caller contract.
     let (pid, tid) = unsafe { (access::p_pid(p), access::td_tid(td)) };
@@ -204,6 +211,18 @@ unsafe fn check_in_syscall(c: &mut Checks, td: *mut Thread, p: *mut Proc, sv: &S
             c"vm_shp_base is a page in the user address space",
             shp >= sv.sv_minuser && shp < sv.sv_maxuser && shp % PAGE_SIZE == 0,
         );
+    }
+}
+
+/// `%rdx` of the trap frame on amd64 (what `td_retval[1]` is preset to);
+/// 0 on arm64, where the preset does not depend on the frame.
+fn frame_rdx(f: &Trapframe) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    return f.tf_rdx;
+    #[cfg(target_arch = "aarch64")]
+    {
+        let _ = f;
+        0
     }
 }
 
