@@ -91,6 +91,13 @@ impl FutexOps for FreeBsd {
         until: Option<WaitUntil>,
     ) -> Result<Wait, Errno> {
         let is_condvar = expected == CONDVAR_WAITING;
+        // A deadline already passed times out without sleeping (the kernel
+        // would wait forever on some of them: convert::deadline_passed).
+        if let Some(u) = until
+            && convert::deadline_passed(u.at, self.clock_time(u.clock, 0)?)
+        {
+            return Ok(Wait::TimedOut);
+        }
         // SAFETY: the current thread's queue entry, used by this wait only.
         let uq = unsafe { access::td_umtxq(self.td) };
         // SAFETY: as above.
@@ -108,7 +115,7 @@ impl FutexOps for FreeBsd {
         let timo_ptr = match until {
             Some(u) => {
                 let clock = convert::clock_id(u.clock).unwrap_or(CLOCK_MONOTONIC);
-                let (tv_sec, tv_nsec) = convert::timespec(u.at);
+                let (tv_sec, tv_nsec) = convert::umtx_deadline(u.at);
                 // SAFETY: initializes `timo` for an absolute deadline.
                 unsafe { kpi::umtx_abs_timeout_init(&mut timo, clock, 1, &Timespec { tv_sec, tv_nsec }) };
                 &mut timo as *mut UmtxAbsTimeout
