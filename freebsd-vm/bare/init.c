@@ -718,21 +718,24 @@ static __attribute__((noreturn)) void start_program(const char *prog, const char
   sys_exit(126);
 }
 
-/* Waits for pid up to timeout_s; reaps other orphans meanwhile. Sets *status (128+N for signal N). */
+/*
+ * Waits for pid up to timeout_s, reaping every other child meanwhile (init
+ * inherits the orphans a case leaves). Sets *status (128+N for signal N,
+ * -1 if unknown); returns 1 on a timeout (the program is then killed).
+ */
 static int wait_case(long pid, long timeout_s, int *status) {
   long deadline = now_ms() + timeout_s * 1000;
   int st = 0;
   for (;;) {
-    long r = sys_wait4((int)pid, &st, WNOHANG);
+    long r = sys_wait4(-1, &st, WNOHANG);
     if (r == pid)
       break;
-    if (r < 0 && r != -4) { /* not EINTR */
+    if (r > 0 || r == -4) /* another child, or EINTR: look again */
+      continue;
+    if (r < 0) { /* ECHILD: it is gone without a status */
       *status = -1;
       return 0;
     }
-    int other;
-    while (sys_wait4(-1, &other, WNOHANG) > 0)
-      ;
     if (now_ms() > deadline) {
       sys_kill((int)pid, 9);
       sys_wait4((int)pid, &st, 0);
