@@ -422,6 +422,18 @@ pub fn timer_change(ident: u64, userdata: Userdata, ns: u64) -> KeventFields {
     }
 }
 
+/// The pages `[start, end)` of a non-empty range of user memory, as
+/// `kern_mprotect` rounds it (4 KiB pages on amd64 and arm64); `None` for
+/// an empty range or one that wraps.
+pub fn page_range(addr: u64, len: u64) -> Option<(usize, usize)> {
+    const PAGE: u64 = 4096;
+    if len == 0 {
+        return None;
+    }
+    let end = addr.checked_add(len)?.checked_add(PAGE - 1)? & !(PAGE - 1);
+    Some((usize::try_from(addr & !(PAGE - 1)).ok()?, usize::try_from(end).ok()?))
+}
+
 /// The longest `EVFILT_TIMER` the module arms: 2³⁰ s (34 years), as good
 /// as forever. FreeBSD 15.0's `filt_timerstart()` (sys/kern/kern_event.c)
 /// adds the timer to `sbinuptime()` without an overflow check, and
@@ -802,6 +814,16 @@ mod tests {
         // saturates (2^31 s) and fit the kevent's intptr_t.
         const { assert!(MAX_TIMER_NS / 1_000_000_000 < (1 << 31)) };
         assert_eq!(timer_change(1, Userdata::new(0), MAX_TIMER_NS).data, MAX_TIMER_NS as i64);
+    }
+
+    #[test]
+    fn page_ranges() {
+        assert_eq!(page_range(0x1000, 0), None);
+        assert_eq!(page_range(0x1000, 1), Some((0x1000, 0x2000)));
+        assert_eq!(page_range(0x1fff, 2), Some((0x1000, 0x3000)));
+        assert_eq!(page_range(0x2000, 0x2000), Some((0x2000, 0x4000)));
+        assert_eq!(page_range(u64::MAX - 10, 100), None);
+        assert_eq!(page_range(u64::MAX - 4094, 1), None);
     }
 
     /// Absolute futex deadlines (what sys::sync::until makes of every
