@@ -384,9 +384,16 @@ static void putsafe(const char *s, long n) {
   }
 }
 static void begin(void) { puts_("cloudabi64-vm: "); }
+/*
+ * Ends a console line and waits until the terminal has sent it
+ * (TIOCDRAIN): the kernel's own messages go to the console directly and
+ * would otherwise land inside a line still queued (seen: "done" cut in two
+ * by the shutdown messages, so that nothing saw it).
+ */
 static void end(void) {
   put("\n", 1);
   flush();
+  SC(SYS_ioctl, 1, TIOCDRAIN, 0, 0, 0, 0);
 }
 static void say(const char *s) {
   begin();
