@@ -318,6 +318,60 @@ static void shapes(void) {
   cloudabi_sys_fd_close(b);
 }
 
+// Deadlines already passed, and huge ones (issue 21: on FreeBSD a wait
+// with an absolute MONOTONIC deadline of 0, which the C library passes for
+// an expired timeout, never returned). A condvar wait whose deadline is
+// past returns the clock event at once with the lock held again; so does a
+// lock wait; of two clocks, a huge one does not fire before a short one.
+static void deadline_forms(void) {
+  static const struct {
+    const char *name;
+    cloudabi_clockid_t clock;
+    cloudabi_timestamp_t at;
+    bool absolute;
+  } cases[] = {
+      {"poll_lock/condvar-past-monotonic-0", CLOUDABI_CLOCK_MONOTONIC, 0, true},
+      {"poll_lock/condvar-past-monotonic-1", CLOUDABI_CLOCK_MONOTONIC, 1, true},
+      {"poll_lock/condvar-past-realtime-0", CLOUDABI_CLOCK_REALTIME, 0, true},
+      {"poll_lock/condvar-past-realtime-1", CLOUDABI_CLOCK_REALTIME, 1, true},
+      {"poll_lock/condvar-relative-0", CLOUDABI_CLOCK_MONOTONIC, 0, false},
+  };
+  char name[80];
+  cloudabi_event_t ev[2];
+  uint64_t took;
+  size_t n;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+    set(&lock, me | T_WR);
+    atomic_store(&cv, CLOUDABI_CONDVAR_HAS_NO_WAITERS);
+    n = poll2(cases[i].name, t_sub_condvar(40, &cv, CLOUDABI_SCOPE_PRIVATE, &lock, CLOUDABI_SCOPE_PRIVATE),
+              t_sub_clock(41, cases[i].clock, cases[i].at, cases[i].absolute), ev, &took);
+    fmt_snprintf(name, sizeof(name), "%s-event", cases[i].name);
+    t_check_only_event(name, ev, n, 41, CLOUDABI_EVENTTYPE_CLOCK, 0);
+    fmt_snprintf(name, sizeof(name), "%s-at-once", cases[i].name);
+    t_check(name, took < 2 * T_SEC, "no wait got %lu ns", (unsigned long)took);
+    fmt_snprintf(name, sizeof(name), "%s-lock-held-again", cases[i].name);
+    t_eq_hex(name, get(&lock) & ~T_KM, me | T_WR);
+  }
+  set(&lock, other | T_WR);
+  n = poll2("poll_lock/lock-past-monotonic-0",
+            t_sub_lock(42, CLOUDABI_EVENTTYPE_LOCK_WRLOCK, &lock, CLOUDABI_SCOPE_PRIVATE),
+            t_sub_clock(43, CLOUDABI_CLOCK_MONOTONIC, 0, true), ev, &took);
+  t_check_only_event("poll_lock/lock-past-monotonic-0-event", ev, n, 43, CLOUDABI_EVENTTYPE_CLOCK, 0);
+  t_check("poll_lock/lock-past-monotonic-0-at-once", took < 2 * T_SEC, "no wait got %lu ns", (unsigned long)took);
+  set(&lock, 0);
+
+  cloudabi_subscription_t clocks[2] = {t_sub_clock(44, CLOUDABI_CLOCK_MONOTONIC, UINT64_MAX - 1, false),
+                                       t_sub_clock(45, CLOUDABI_CLOCK_MONOTONIC, WAIT, false)};
+  if (T_OK("poll_lock/huge-clock", t_poll(clocks, 2, ev, &n, &took))) {
+    t_check_only_event("poll_lock/huge-clock-short-one-fires", ev, n, 45, CLOUDABI_EVENTTYPE_CLOCK, 0);
+    t_check("poll_lock/huge-clock-waited", took + EARLY >= WAIT, "at least 20 ms got %lu ns", (unsigned long)took);
+  }
+  clocks[0] = t_sub_clock(46, CLOUDABI_CLOCK_REALTIME, UINT64_MAX, true);
+  clocks[1] = t_sub_clock(47, CLOUDABI_CLOCK_MONOTONIC, WAIT, false);
+  if (T_OK("poll_lock/huge-realtime-abs", t_poll(clocks, 2, ev, &n, &took)))
+    t_check_only_event("poll_lock/huge-realtime-abs-short-one-fires", ev, n, 47, CLOUDABI_EVENTTYPE_CLOCK, 0);
+}
+
 void test_main(const argdata_t *config) {
   (void)config;
   me = t_tid();
@@ -326,6 +380,7 @@ void test_main(const argdata_t *config) {
   free_locks();
   timeouts();
   condvar_timeouts();
+  deadline_forms();
   errors();
   shapes();
 }

@@ -74,13 +74,17 @@ static void parent(struct setup *s, cloudabi_fd_t fd, cloudabi_tid_t tid) {
   char buf[16];
   size_t n;
   T_ERRNO("proc_fork/fd-not-readable", t_read(fd, buf, sizeof(buf), &n), E(NOTCAPABLE));
-  t_true("proc_fork/tid", tid > 1 && tid < (UINT32_C(1) << 30) && tid != s->parent_tid,
-         "the child's thread id in [2, 2^30), not ours");
+  // The tid proc_fork returns to the parent is undefined (abi/cloudabi.spec,
+  // proc_fork; FreeBSD's module returns the caller's own): only the child's
+  // own report counts.
+  (void)tid;
 
   if (!t_check_exit("proc_fork/child-exit-0", fd, 0))
     return;
   t_eq_hex("proc_fork/child-got-process-child", s->sh->child_fd, CLOUDABI_PROCESS_CHILD);
-  t_eq("proc_fork/child-tid-matches", s->sh->child_tid, tid);
+  t_true("proc_fork/child-tid-reported",
+         s->sh->child_tid > 1 && s->sh->child_tid < (UINT32_C(1) << 30) && s->sh->child_tid != s->parent_tid,
+         "the child's own thread id in [2, 2^30), not ours");
   t_eq("proc_fork/private-global-unchanged", (uint64_t)private_global, 1);
   t_eq_str("proc_fork/private-mapping-unchanged", s->priv, strlen(s->priv), "parent");
   t_eq_str("proc_fork/shared-mapping", s->sh->msg, strlen(s->sh->msg), "from the child");

@@ -433,12 +433,54 @@ pub fn timer_change(ident: u64, userdata: Userdata, ns: u64) -> KeventFields {
     }
 }
 
+/// The pages `[start, end)` of a non-empty range of user memory, as
+/// `kern_mprotect` rounds it (4 KiB pages on amd64 and arm64); `None` for
+/// an empty range or one that wraps.
+pub fn page_range(addr: u64, len: u64) -> Option<(usize, usize)> {
+    const PAGE: u64 = 4096;
+    if len == 0 {
+        return None;
+    }
+    let end = addr.checked_add(len)?.checked_add(PAGE - 1)? & !(PAGE - 1);
+    Some((usize::try_from(addr & !(PAGE - 1)).ok()?, usize::try_from(end).ok()?))
+}
+
+/// The longest `EVFILT_TIMER` the module arms: 2³⁰ s (34 years), as good
+/// as forever. FreeBSD 15.0's `filt_timerstart()` (sys/kern/kern_event.c)
+/// adds the timer to `sbinuptime()` without an overflow check, and
+/// `timer2sbintime()` turns anything from 2³¹ s up into `SBT_MAX`: a
+/// longer timer would wrap to a time in the past and fire at once.
+pub const MAX_TIMER_NS: u64 = (1 << 30) * 1_000_000_000;
+
 /// How long a clock subscription waits, given the current value of its
 /// clock (only read for absolute timeouts): relative timeouts are measured
 /// from now whatever clock they name, absolute ones are turned into
-/// relative ones once, as FreeBSD's CloudABI did.
+/// relative ones once, as FreeBSD's CloudABI did; a deadline already past
+/// (or now) waits 0 ns, which kqueue reports at once; at most
+/// [`MAX_TIMER_NS`].
 pub fn timer_ns(d: &Deadline, now: u64) -> u64 {
-    if d.absolute { d.timeout.saturating_sub(now) } else { d.timeout }
+    let ns = if d.absolute { d.timeout.saturating_sub(now) } else { d.timeout };
+    ns.min(MAX_TIMER_NS)
+}
+
+/// Whether an absolute futex deadline has passed, given its clock's
+/// current value: such a wait times out without sleeping. FreeBSD 15.0's
+/// `umtx_abs_timeout_getsbt()` (sys/kern/kern_umtx.c) turns a
+/// `CLOCK_MONOTONIC` deadline of 0 (or a `CLOCK_REALTIME` one equal to the
+/// boot time) into an `sbt` of 0, which `msleep_sbt()` takes for "no
+/// timeout": without this check such a wait never ends (issue 21).
+pub fn deadline_passed(at: u64, now: u64) -> bool {
+    at <= now
+}
+
+/// The `timespec` of an absolute futex deadline for
+/// `umtx_abs_timeout_init()`: never the all-zero time, which the kernel
+/// would wait on forever (see [`deadline_passed`]).
+pub fn umtx_deadline(at: u64) -> (i64, i64) {
+    match timespec(at) {
+        (0, 0) => (0, 1),
+        t => t,
+    }
 }
 
 /// The change for a descriptor subscription. Reads use `NOTE_FILE_POLL`,
@@ -848,6 +890,61 @@ mod tests {
         assert_eq!(timer_ns(&d, 900), 0);
         let d = Deadline { absolute: false, ..d };
         assert_eq!(timer_ns(&d, 900), 500);
+    }
+
+    /// Every deadline form of a clock subscription: absolute and relative,
+    /// each clock, past, zero, now and huge.
+    #[test]
+    fn clock_subscription_deadlines() {
+        let now = 5_000_000_000u64;
+        for clock in
+            [Clockid::MONOTONIC, Clockid::REALTIME, Clockid::PROCESS_CPUTIME_ID, Clockid::THREAD_CPUTIME_ID]
+        {
+            let abs = |timeout| Deadline { clock, timeout, precision: 0, absolute: true };
+            let rel = |timeout| Deadline { clock, timeout, precision: 0, absolute: false };
+            assert_eq!(timer_ns(&abs(0), now), 0, "absolute 0 fires at once");
+            assert_eq!(timer_ns(&abs(1), now), 0, "absolute past");
+            assert_eq!(timer_ns(&abs(now), now), 0, "absolute now");
+            assert_eq!(timer_ns(&abs(now + 7), now), 7, "absolute future");
+            assert_eq!(timer_ns(&abs(u64::MAX), now), MAX_TIMER_NS, "absolute huge");
+            assert_eq!(timer_ns(&abs(u64::MAX), 0), MAX_TIMER_NS);
+            assert_eq!(timer_ns(&rel(0), now), 0, "relative 0");
+            assert_eq!(timer_ns(&rel(7), now), 7, "relative small");
+            assert_eq!(timer_ns(&rel(u64::MAX), now), MAX_TIMER_NS, "relative huge");
+            assert_eq!(timer_ns(&rel(u64::MAX - 1), now), MAX_TIMER_NS);
+            assert_eq!(timer_ns(&rel(MAX_TIMER_NS), now), MAX_TIMER_NS);
+        }
+        // The timer's nanoseconds stay below what timer2sbintime()
+        // saturates (2^31 s) and fit the kevent's intptr_t.
+        const { assert!(MAX_TIMER_NS / 1_000_000_000 < (1 << 31)) };
+        assert_eq!(timer_change(1, Userdata::new(0), MAX_TIMER_NS).data, MAX_TIMER_NS as i64);
+    }
+
+    #[test]
+    fn page_ranges() {
+        assert_eq!(page_range(0x1000, 0), None);
+        assert_eq!(page_range(0x1000, 1), Some((0x1000, 0x2000)));
+        assert_eq!(page_range(0x1fff, 2), Some((0x1000, 0x3000)));
+        assert_eq!(page_range(0x2000, 0x2000), Some((0x2000, 0x4000)));
+        assert_eq!(page_range(u64::MAX - 10, 100), None);
+        assert_eq!(page_range(u64::MAX - 4094, 1), None);
+    }
+
+    /// Absolute futex deadlines (what sys::sync::until makes of every
+    /// lock and condvar timeout, on MONOTONIC or REALTIME): past, zero,
+    /// now and huge.
+    #[test]
+    fn futex_deadlines() {
+        assert!(deadline_passed(0, 0), "monotonic 0 at boot");
+        assert!(deadline_passed(0, 5), "0: the C library's already-expired condvar wait");
+        assert!(deadline_passed(4, 5));
+        assert!(deadline_passed(5, 5), "now");
+        assert!(!deadline_passed(6, 5));
+        assert!(!deadline_passed(u64::MAX, 5), "huge");
+        assert_eq!(umtx_deadline(0), (0, 1), "never the zero time the kernel waits on forever");
+        assert_eq!(umtx_deadline(1), (0, 1));
+        assert_eq!(umtx_deadline(1_500_000_000), (1, 500_000_000));
+        assert_eq!(umtx_deadline(u64::MAX), (18_446_744_073, 709_551_615));
     }
 
     #[test]

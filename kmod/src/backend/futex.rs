@@ -197,6 +197,17 @@ impl FutexOps for FreeBsd {
         if !self.queued {
             return Ok(Wait::Woken);
         }
+        // A deadline already passed times out without sleeping (the kernel
+        // would wait forever on some of them: convert::deadline_passed).
+        // The waiter has given up what it holds either way.
+        if let Some(u) = until
+            && convert::deadline_passed(u.at, self.clock_time(u.clock, 0)?)
+        {
+            if what == Sleeper::Condvar {
+                self.condvar_slept = true;
+            }
+            return Ok(Wait::TimedOut);
+        }
         let mut timo = UmtxAbsTimeout {
             clockid: 0,
             is_abs_real: false,
@@ -206,7 +217,7 @@ impl FutexOps for FreeBsd {
         let timo_ptr = match until {
             Some(u) => {
                 let clock = convert::clock_id(u.clock).unwrap_or(CLOCK_MONOTONIC);
-                let (tv_sec, tv_nsec) = convert::timespec(u.at);
+                let (tv_sec, tv_nsec) = convert::umtx_deadline(u.at);
                 // SAFETY: initializes `timo` for an absolute deadline.
                 unsafe { kpi::umtx_abs_timeout_init(&mut timo, clock, 1, &Timespec { tv_sec, tv_nsec }) };
                 &mut timo as *mut UmtxAbsTimeout

@@ -7,9 +7,28 @@ use abi::*;
 use sys::backend::*;
 
 use super::{FileRef, FreeBsd};
+use crate::consts::VM_PROT_NONE;
 use crate::convert;
+use crate::ffi::access;
 use crate::ffi::kern::MmapReq;
 use crate::ffi::kpi;
+
+impl FreeBsd {
+    /// Whether every page of `[start, end)` is mapped in the current
+    /// process (`vm_map_check_protection` with no protection asked: false
+    /// on a hole; it needs the map read-locked).
+    fn fully_mapped(&mut self, start: usize, end: usize) -> bool {
+        // SAFETY: the current process's map; read-locked around the check
+        // as vm_map_check_protection requires, and unlocked on every path.
+        unsafe {
+            let map = access::vm_map(access::p_vmspace(access::td_proc(self.td)));
+            kpi::_vm_map_lock_read(map, c"cloudabi64".as_ptr(), 0);
+            let mapped = kpi::vm_map_check_protection(map, start, end, VM_PROT_NONE) != 0;
+            kpi::_vm_map_unlock_read(map, c"cloudabi64".as_ptr(), 0);
+            mapped
+        }
+    }
+}
 
 impl MemOps for FreeBsd {
     fn mem_map(
@@ -40,7 +59,15 @@ impl MemOps for FreeBsd {
     fn mem_protect(&mut self, addr: u64, len: u64, prot: Mprot) -> Result<(), Errno> {
         // SAFETY: mprotect(2) on the current process's address space.
         let e = unsafe { kpi::kern_mprotect(self.td, addr as usize, len as usize, convert::prot(prot), 0) };
-        self.check(e)
+        self.check(e)?;
+        // FreeBSD 15.0's vm_map_protect() (vm/vm_map.c) skips holes in the
+        // range; POSIX and CloudABI want ENOMEM when a page of it is not
+        // mapped (found on a real 15.0 kernel: mem_protect/unmapped). The
+        // mapped parts have changed by then, as Linux's mprotect leaves them.
+        match convert::page_range(addr, len) {
+            Some((start, end)) if !self.fully_mapped(start, end) => Err(Errno::NOMEM),
+            _ => Ok(()),
+        }
     }
 
     fn mem_advise(&mut self, addr: u64, len: u64, advice: Advice) -> Result<(), Errno> {

@@ -95,6 +95,12 @@ pub unsafe fn set_p_osrel(p: *mut Proc, osrel: i32) {
     unsafe { *field::<_, i32>(p, PROC_P_OSREL) = osrel }
 }
 
+/// `&vm->vm_map`: the process's address map.
+pub unsafe fn vm_map(vm: *mut Vmspace) -> *mut VmMap {
+    // SAFETY: caller contract; `vm_map` is a member of the vmspace.
+    unsafe { field::<_, VmMap>(vm, VMSPACE_VM_MAP) }
+}
+
 /// `vm->vm_stacktop`: top of the (possibly randomized) user stack.
 pub unsafe fn vm_stacktop(vm: *mut Vmspace) -> usize {
     // SAFETY: caller contract; `vm_stacktop` is a `vm_offset_t`.

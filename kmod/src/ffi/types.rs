@@ -22,6 +22,8 @@ opaque! {
     Proc;
     /// `struct vmspace` (vm/vm_map.h)
     Vmspace;
+    /// `struct vm_map` (vm/vm_map.h), the first member of `struct vmspace`
+    VmMap;
     /// `struct image_params` (sys/imgact.h)
     ImageParams;
     /// `struct vm_object` (vm/vm_object.h)

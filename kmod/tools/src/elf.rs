@@ -11,6 +11,11 @@ pub const SHT_DYNSYM: u32 = 11;
 pub const SHF_WRITE: u64 = 1;
 pub const SHF_ALLOC: u64 = 2;
 pub const SHN_UNDEF: u16 = 0;
+pub const STB_LOCAL: u8 = 0;
+pub const STB_GLOBAL: u8 = 1;
+pub const STT_SECTION: u8 = 3;
+/// R_AARCH64_RELATIVE: the only relocation arm64's link_elf_reloc_local applies.
+pub const R_AARCH64_RELATIVE: u32 = 1027;
 
 #[derive(Debug)]
 pub struct Error(pub String);
@@ -224,6 +229,36 @@ pub struct Place {
 }
 
 impl Elf {
+    /// The relocation that fills the pointer slot at `at`, with its symbol
+    /// (None for a symbol-less dynamic relocation such as RELATIVE): for
+    /// ET_REL the RELA entry of the section at that offset, for ET_DYN the
+    /// dynamic relocation at that address.
+    pub fn reloc_at(&self, at: Place) -> Result<Option<(Rela, Option<Symbol>)>> {
+        let (symbols, addr) = match self.kind {
+            ET_REL => (self.symbols()?, at.offset),
+            ET_DYN => (self.dynamic_symbols()?, self.sections[at.section].addr + at.offset),
+            k => return err(format!("unsupported ELF type {k}")),
+        };
+        for rs in self.rela_sections() {
+            if self.kind == ET_REL && rs.info as usize != at.section {
+                continue;
+            }
+            for r in self.relas(rs)? {
+                if r.offset != addr {
+                    continue;
+                }
+                let sym = match r.sym {
+                    0 => None,
+                    i => {
+                        Some(symbols.get(i as usize).ok_or_else(|| Error("bad symbol index".into()))?.clone())
+                    }
+                };
+                return Ok(Some((r, sym)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Follows the pointer stored at `at`, applying the relocation that
     /// fills it (the pointer slots of a kld are all relocated): for ET_REL
     /// the section's RELA entry at that offset, for ET_DYN the dynamic

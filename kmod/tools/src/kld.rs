@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
-use crate::elf::{ET_DYN, ET_REL, Elf, Place, Result, SHF_ALLOC, SHF_WRITE};
+use crate::elf::{
+    ET_DYN, ET_REL, Elf, Place, R_AARCH64_RELATIVE, Result, SHF_ALLOC, SHF_WRITE, STB_LOCAL, STT_SECTION,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arch {
@@ -249,6 +251,40 @@ fn follow_place(elf: &Elf, at: Place, what: &str, r: &mut Report) -> Result<Opti
     }
 }
 
+/// The pointer slot at `at` must be filled by a relocation the kernel
+/// linker applies before linker_load_dependencies() reads the module's
+/// metadata (sys/kern/kern_linker.c, 15.0: the set entries, md_cval and
+/// md_data). amd64 ET_REL: link_elf_obj.c's link_elf_reloc_local() applies
+/// only relocations against STB_LOCAL symbols at that point; arm64 ET_DYN:
+/// link_elf.c's link_elf_reloc_local() only R_AARCH64_RELATIVE. Any other
+/// relocation leaves the slot 0 there, and kldload faults at address 0x4
+/// (issue 21). Slots that point at the kernel are reported by the callers.
+fn check_early(elf: &Elf, at: Place, what: &str, r: &mut Report) -> Result<()> {
+    let Some((rela, sym)) = elf.reloc_at(at)? else { return Ok(()) };
+    if sym.as_ref().is_some_and(|s| s.is_undefined()) {
+        return Ok(());
+    }
+    let name = sym.as_ref().map_or("(none)", |s| s.name.as_str());
+    let late = match elf.kind {
+        ET_REL => sym.as_ref().is_some_and(|s| s.bind != STB_LOCAL),
+        _ => rela.kind != R_AARCH64_RELATIVE,
+    };
+    if late {
+        r.fail(format!(
+            "{what} is relocated against the global symbol `{name}` (type {}): the kernel linker resolves it \
+             only after linker_load_dependencies() has read it as NULL; make the symbol local",
+            rela.kind
+        ));
+    }
+    Ok(())
+}
+
+/// `follow_place` for a slot that must be relocated early (`check_early`).
+fn follow_early(elf: &Elf, at: Place, what: &str, r: &mut Report) -> Result<Option<Place>> {
+    check_early(elf, at, what, r)?;
+    follow_place(elf, at, what, r)
+}
+
 /// `set_<name>` exists with `entries` 8-byte pointers; on ET_DYN the
 /// kernel linker finds it through `__start_set_<name>`/`__stop_set_<name>`
 /// in the dynamic symbol table.
@@ -263,6 +299,9 @@ fn check_set(elf: &Elf, name: &str, entries: u64, r: &mut Report) -> Result<Opti
     }
     if s.size != entries * 8 {
         r.fail(format!("{sec} holds {} bytes, expected {entries} pointers ({} bytes)", s.size, entries * 8));
+    }
+    for i in 0..s.size / 8 {
+        check_early(elf, Place { section: s.index, offset: i * 8 }, &format!("{sec}[{i}]"), r)?;
     }
     if elf.kind == ET_DYN {
         let dynsym = elf.dynamic_symbols()?;
@@ -304,7 +343,7 @@ fn check_sysinit(elf: &Elf, set: usize, r: &mut Report) -> Result<Option<Place>>
         Some(Target::Undefined(s)) if s == "module_register_init" => {}
         _ => r.fail("the sysinit does not call module_register_init"),
     }
-    follow_place(elf, Place { offset: si.offset + 24, ..si }, "the sysinit's udata", r)
+    follow_early(elf, Place { offset: si.offset + 24, ..si }, "the sysinit's udata", r)
 }
 
 /// The module's metadata, decoded: MDT_MODULE, MDT_VERSION and
@@ -326,8 +365,8 @@ fn check_metadata(
         let Some(md) = follow_place(elf, Place { section: set, offset: i * 8 }, &what, r)? else { continue };
         let version = elf.read_i32(md)?;
         let kind = elf.read_i32(Place { offset: md.offset + 4, ..md })?;
-        let data = follow_place(elf, Place { offset: md.offset + 8, ..md }, &format!("{what}.md_data"), r)?;
-        let cval = follow_place(elf, Place { offset: md.offset + 16, ..md }, &format!("{what}.md_cval"), r)?;
+        let data = follow_early(elf, Place { offset: md.offset + 8, ..md }, &format!("{what}.md_data"), r)?;
+        let cval = follow_early(elf, Place { offset: md.offset + 16, ..md }, &format!("{what}.md_cval"), r)?;
         let (Some(data), Some(cval)) = (data, cval) else { continue };
         let cval = elf.read_c_str(cval)?;
         if version != 1 {
@@ -337,13 +376,14 @@ fn check_metadata(
             // MDT_MODULE
             2 => {
                 let name =
-                    follow_place(elf, data, "moduledata.name", r)?.map(|p| elf.read_c_str(p)).transpose()?;
+                    follow_early(elf, data, "moduledata.name", r)?.map(|p| elf.read_c_str(p)).transpose()?;
                 if cval != "cloudabi64" || name.as_deref() != Some("cloudabi64") {
                     r.fail(format!("MDT_MODULE names `{cval}`/{name:?}, expected cloudabi64"));
                 }
                 if moduledata.is_some_and(|m| m != data) {
                     r.fail("the sysinit's udata is not the MDT_MODULE moduledata");
                 }
+                check_early(elf, Place { offset: data.offset + 8, ..data }, "moduledata.evhand", r)?;
                 match follow(elf, Place { offset: data.offset + 8, ..data })? {
                     Some(Target::Place(p)) if elf.sections[p.section].flags & 4 != 0 => {}
                     _ => r.fail("moduledata.evhand does not point at code"),
@@ -441,6 +481,45 @@ pub fn check_symbols(elf: &Elf, cfg: &Config, r: &mut Report) -> Result<()> {
         {
             r.fail(format!("panic machinery is linked in: `{}`", s.name));
         }
+    }
+    Ok(())
+}
+
+/// Every symbol the module defines is local, as `static` is in C and as
+/// FreeBSD's kmod.mk makes it (EXPORT_SYMS=NO). A defined global is looked
+/// up by name: the kernel linker resolves the module's own references to
+/// it late (see `check_early`), binds other modules' references to it, and
+/// could take it for a kernel symbol of the same name. The one exception:
+/// on arm64 (ET_DYN), link_elf.c's link_elf_lookup_set() finds a linker
+/// set through its `__start_set_<name>`/`__stop_set_<name>` dynamic
+/// symbols, which must therefore stay global, around a set of the module.
+pub fn check_global_symbols(elf: &Elf, r: &mut Report) -> Result<()> {
+    let mut bad = BTreeSet::new();
+    for s in elf.symbols()?.iter().chain(elf.dynamic_symbols()?.iter()) {
+        if s.name.is_empty()
+            || s.is_undefined()
+            || s.shndx == 0
+            || s.bind == STB_LOCAL
+            || s.kind == STT_SECTION
+        {
+            continue;
+        }
+        let bound = s.name.strip_prefix("__start_").or_else(|| s.name.strip_prefix("__stop_"));
+        let is_set_bound = elf.kind == ET_DYN
+            && bound.is_some_and(|set| set.starts_with("set_") && elf.section(set).is_some());
+        if !is_set_bound {
+            bad.insert(s.name.clone());
+        }
+    }
+    if !bad.is_empty() {
+        let shown: Vec<&str> = bad.iter().take(5).map(String::as_str).collect();
+        r.fail(format!(
+            "the module defines {} global symbol(s) ({}{}): every defined symbol must be local \
+             (scripts/build-kmod localise_all)",
+            bad.len(),
+            shown.join(", "),
+            if bad.len() > shown.len() { ", ..." } else { "" }
+        ));
     }
     Ok(())
 }
@@ -621,11 +700,12 @@ pub fn run(ko: &str, debug: &str, cfg: &Config) -> Report {
     check_header(&elf, cfg.arch, &mut r);
     check_section_order(&elf, &mut r);
     type Step<'a> = (&'a str, &'a dyn Fn(&mut Report) -> Result<()>);
-    let steps: [Step; 5] = [
+    let steps: [Step; 6] = [
         ("relocations", &|r| check_relocations(&elf, cfg.arch, r)),
         ("BTI landing pads", &|r| check_landing_pads(&elf, cfg.arch, r)),
         ("linker sets and module metadata", &|r| check_module_records(&elf, cfg.release, r)),
         ("symbols", &|r| check_symbols(&elf, cfg, r)),
+        ("symbol binding", &|r| check_global_symbols(&elf, r)),
         ("stack frames", &|r| check_stack(&elf, debug, cfg.max_frame, r)),
     ];
     for (what, f) in steps {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::elf::{Elf, Place};
+use crate::elf::{ET_REL, Elf, Place, STB_GLOBAL, STB_LOCAL};
 use crate::kld::{self, Arch, Config, Report};
 
 struct Tmp(PathBuf);
@@ -158,6 +158,32 @@ pub fn run(ko: &str, debug: &str, cfg: &Config) -> Vec<(String, bool)> {
         );
     }
 
+    // The landed module of issue 21: a linker-set entry relocated against a
+    // global symbol of the module (amd64: the symbol made global; arm64: the
+    // RELATIVE entry made an ABS64 against a defined dynamic symbol).
+    match late_set_entry(&elf, &bytes) {
+        Some(b) => {
+            let r = run_bytes("late", &b, debug, cfg);
+            expect(
+                "set entry relocated against a global symbol",
+                &r,
+                "set_modmetadata_set[0] is relocated against the global",
+                &mut results,
+            );
+        }
+        None => results.push(("craft a set entry relocated against a global symbol".into(), false)),
+    }
+    // A defined global symbol (a local function made global).
+    match global_function(&elf, &bytes) {
+        Some(b) => expect(
+            "defined global symbol",
+            &run_bytes("global", &b, debug, cfg),
+            "global symbol(s)",
+            &mut results,
+        ),
+        None => results.push(("craft a defined global symbol".into(), false)),
+    }
+
     // kpi-symbols.txt missing a symbol, and listing one that is not used.
     let without: String =
         cfg.kpi.lines().filter(|l| !l.starts_with("printf ")).map(|l| format!("{l}\n")).collect();
@@ -215,4 +241,57 @@ fn depend_place(elf: &Elf) -> Option<Place> {
         (elf.read_i32(Place { offset: md.offset + 4, ..md }).ok()? == 1)
             .then(|| elf.follow(Place { offset: md.offset + 8, ..md }).ok().flatten())?
     })
+}
+
+/// File offset of symbol `i` of the SYMTAB/DYNSYM section `sec`.
+fn symbol_offset(elf: &Elf, sec: &str, i: usize) -> Option<usize> {
+    Some(elf.section(sec)?.offset as usize + i * 24)
+}
+
+/// The module with set_modmetadata_set[0] relocated against a defined
+/// global symbol, as the landed module of issue 21 was.
+fn late_set_entry(elf: &Elf, bytes: &[u8]) -> Option<Vec<u8>> {
+    let set = elf.section("set_modmetadata_set")?;
+    let at = Place { section: set.index, offset: 0 };
+    let (rela, sym) = elf.reloc_at(at).ok()??;
+    let mut b = bytes.to_vec();
+    match elf.kind {
+        ET_REL => {
+            // Make the target symbol global (st_info: bind << 4 | type).
+            let sym = sym?;
+            let i = elf.symbols().ok()?.iter().position(|s| s.name == sym.name && s.value == sym.value)?;
+            let at = symbol_offset(elf, ".symtab", i)? + 4;
+            b[at] = (STB_GLOBAL << 4) | (b[at] & 0xf);
+        }
+        _ => {
+            // RELATIVE -> ABS64 (257) against __start_set_modmetadata_set,
+            // with the addend that keeps the same target.
+            let dynsym = elf.dynamic_symbols().ok()?;
+            let i = dynsym.iter().position(|s| s.name == "__start_set_modmetadata_set")?;
+            let (k, j) = elf.rela_sections().iter().enumerate().find_map(|(k, rs)| {
+                let j = elf
+                    .relas(rs)
+                    .ok()?
+                    .iter()
+                    .position(|r| r.offset == rela.offset && r.kind == rela.kind)?;
+                Some((k, j))
+            })?;
+            let entry = elf.rela_sections()[k].offset as usize + j * 24;
+            let info = ((i as u64) << 32) | 257;
+            b[entry + 8..entry + 16].copy_from_slice(&info.to_le_bytes());
+            let addend = rela.addend - dynsym[i].value as i64;
+            b[entry + 16..entry + 24].copy_from_slice(&addend.to_le_bytes());
+        }
+    }
+    Some(b)
+}
+
+/// The module with its first local function symbol made global.
+fn global_function(elf: &Elf, bytes: &[u8]) -> Option<Vec<u8>> {
+    let i =
+        elf.symbols().ok()?.iter().position(|s| s.kind == 2 && s.bind == STB_LOCAL && !s.is_undefined())?;
+    let at = symbol_offset(elf, ".symtab", i)? + 4;
+    let mut b = bytes.to_vec();
+    b[at] = (STB_GLOBAL << 4) | (b[at] & 0xf);
+    Some(b)
 }
