@@ -121,16 +121,24 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
         return run_direct(path, &argv, &options);
     }
     let exe = open_executable(path)?;
+    // Before the configuration: a run must not create its files only to
+    // find that the program cannot run.
+    launch::check_executable(&exe)
+        .map_err(|f| Failure { message: format!("{}: {}", path.display(), f.message), ..f })?;
     let (source, text) = read_config(args.config.as_deref())?;
     let located = |e: ConfigError| Failure::new(Status::Config, e.located(&source));
     let tree = config::load(&text).map_err(located)?;
-    let resolved = resolve::resolve(&tree, &mut resources::System::new(&exe, path)).map_err(located)?;
-    let encoded = argdata::encode(&resolved.value);
     if args.dump_argdata {
+        // Checks what a run would open without creating or binding
+        // anything (resources::Checker).
+        let resolved = resolve::resolve(&tree, &mut resources::Checker::new(&exe, path)).map_err(located)?;
+        let encoded = argdata::encode(&resolved.value);
         let descriptions = resolved.fds.entries().iter().map(|d| d.description.as_str());
         return dump::dump(&mut io::stdout().lock(), &encoded, descriptions)
             .map_err(|e| Failure::new(Status::OsError, format!("cannot write the dump: {e}")));
     }
+    let resolved = resolve::resolve(&tree, &mut resources::System::new(&exe, path)).map_err(located)?;
+    let encoded = argdata::encode(&resolved.value);
     Err(launch::launch(exe, path, encoded, resolved.fds.into_fds(), &options))
 }
 

@@ -139,7 +139,7 @@ fn machine_name(m: u16) -> String {
 /// does not know the OS/ABI of the CloudABI targets), ld.lld writes 17.
 pub fn osabi_hint(osabi: u8) -> &'static str {
     if osabi == 0 {
-        "; OS/ABI 0 is what GNU ld writes: link CloudABI programs with ld.lld (clang -fuse-ld=lld; docs/guest.md)"
+        "; OS/ABI 0 is a System V/Linux program, or a CloudABI program linked with GNU ld: link CloudABI programs with ld.lld (clang -fuse-ld=lld; docs/guest.md)"
     } else {
         ""
     }

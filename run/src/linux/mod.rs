@@ -12,7 +12,7 @@ mod arch;
 mod backend;
 
 pub use backend::self_exe;
-mod elf;
+pub(crate) mod elf;
 mod fault;
 mod fdtable;
 mod hostvdso;

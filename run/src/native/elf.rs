@@ -47,7 +47,7 @@ pub fn check_header(header: &[u8], host: Option<u16>) -> Result<(), String> {
     if header[7] != ELFOSABI_CLOUDABI {
         let abi = header[7];
         let hint = if abi == 0 {
-            "; OS/ABI 0 is what GNU ld writes: link CloudABI programs with ld.lld (clang -fuse-ld=lld; docs/guest.md)"
+            "; OS/ABI 0 is a System V/Linux program, or a CloudABI program linked with GNU ld: link CloudABI programs with ld.lld (clang -fuse-ld=lld; docs/guest.md)"
         } else {
             ""
         };
