@@ -43,7 +43,8 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["config", "dump_argdata"])]
     pub exec: bool,
 
-    /// Read the configuration from FILE instead of standard input.
+    /// Read the configuration from FILE instead of standard input ("-":
+    /// standard input).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -213,6 +214,8 @@ fn open_executable(path: &Path) -> Result<File, Failure> {
 
 /// The configuration's name for messages (`<stdin>` or the path) and text.
 fn read_config(path: Option<&Path>) -> Result<(String, String), Failure> {
+    // `--config -` is standard input, as for most Unix tools.
+    let path = path.filter(|p| p.as_os_str() != "-");
     let (source, bytes) = match path {
         Some(path) => {
             let bytes = fs::read(path).map_err(|e| {
@@ -221,8 +224,18 @@ fn read_config(path: Option<&Path>) -> Result<(String, String), Failure> {
             (path.display().to_string(), bytes)
         }
         None => {
+            use std::io::IsTerminal;
+            let stdin = io::stdin();
+            if stdin.is_terminal() {
+                // Otherwise a bare `cloudabi-run prog` waits silently.
+                let _ = writeln!(
+                    io::stderr(),
+                    "cloudabi-run: reading the configuration from the terminal (end with Ctrl-D; \
+                     --config FILE reads a file, --exec runs without one)"
+                );
+            }
             let mut bytes = Vec::new();
-            io::stdin().lock().read_to_end(&mut bytes).map_err(|e| {
+            stdin.lock().read_to_end(&mut bytes).map_err(|e| {
                 Failure::new(
                     Status::NoInput,
                     format!("cannot read the configuration from standard input: {e}"),

@@ -513,3 +513,22 @@ fn dumps_and_refused_executables_create_nothing() {
         assert!(!dir.path().join("log").exists() && !dir.path().join("sock").exists());
     }
 }
+
+/// `--config -` reads standard input, not a file named `-`.
+#[test]
+fn config_dash_is_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = program(dir.path());
+    let out = Run {
+        args: vec!["--dump-argdata", "--config", "-", &prog],
+        stdin: "[1]\n",
+        dir: Some(dir.path()),
+        ..Run::default()
+    }
+    .go();
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "argdata (4 bytes): 07820501\nvalue: [1]\n"),
+        "{out:?}"
+    );
+}
