@@ -140,6 +140,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
     }
     let resolved = resolve::resolve(&tree, &mut resources::System::new(&exe, path)).map_err(located)?;
     let encoded = argdata::encode(&resolved.value);
+    #[cfg(target_os = "linux")]
+    if args.trace {
+        let names: Vec<String> = resolved.fds.entries().iter().map(|d| d.description.clone()).collect();
+        crate::linux::trace::start(&names);
+    }
     Err(launch::launch(exe, path, encoded, resolved.fds.into_fds(), &options))
 }
 
@@ -148,6 +153,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
 fn run_direct(path: &Path, argv: &[OsString], options: &launch::Options) -> Result<(), Failure> {
     let exe = open_executable(path)?;
     let fds = direct::standard_fds().map_err(|e| Failure::new(Status::OsError, e))?;
+    #[cfg(target_os = "linux")]
+    if options.trace {
+        crate::linux::trace::start(&["!fd 0".into(), "!fd 1".into(), "!fd 2".into()]);
+    }
     Err(launch::launch(exe, path, direct::argdata(argv), fds, options))
 }
 

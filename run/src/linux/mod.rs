@@ -21,7 +21,7 @@ mod loader;
 pub mod reexec;
 pub mod sandbox;
 mod thread;
-mod trace;
+pub(crate) mod trace;
 mod vdso;
 
 use std::convert::Infallible;
