@@ -182,7 +182,7 @@ fn configuration_errors_name_file_line_and_column_and_exit_78() {
     let einval_path = "/nonexistent/dir";
     let cases: Vec<(String, String)> = vec![
         ("a:\n\t- 1\n".into(), "2:2: tabs disallowed within this context (block indentation)".into()),
-        ("a: [1, 2\n".into(), "2:1: while parsing a flow sequence, expected ',' or ']'".into()),
+        ("a: [1, 2\n".into(), "1:4: unclosed `[`: no `]` or `,` where the parser stopped at 2:1".into()),
         ("a: \"abc\n".into(), "1:4: while scanning a quoted scalar, found unexpected end of stream".into()),
         ("- 1\n---\n- 2\n".into(), "2:1: the configuration must be a single YAML document".into()),
         ("a: 1\nb: 2\na: 3\n".into(), "3:1: duplicate key `a` (first at line 1, column 1)".into()),
@@ -190,8 +190,8 @@ fn configuration_errors_name_file_line_and_column_and_exit_78() {
             "n: 18446744073709551616\n".into(),
             "1:4: integer `18446744073709551616` does not fit in 64 bits".into(),
         ),
-        ("a: !foo 1\n".into(), "1:4: unknown tag `!foo`".into()),
-        (format!("{HEADER}a: !fdd 1\n"), "3:4: unknown tag `!fdd`".into()),
+        ("a: !foo 1\n".into(), "1:4: unknown tag `!foo` (the CloudABI tags are !fd, !file, !socket and !executable)".into()),
+        (format!("{HEADER}a: !fdd 1\n"), "3:4: unknown tag `!fdd` (the CloudABI tags are !fd, !file, !socket and !executable; did you mean `!fd`?)".into()),
         ("x: !file {mode: read}\n".into(), "1:4: missing `path` in `!file`".into()),
         (
             "x: !file {paht: /etc}\n".into(),
@@ -530,5 +530,33 @@ fn config_dash_is_standard_input() {
         (out.code, out.stdout.as_str()),
         (Some(0), "argdata (4 bytes): 07820501\nvalue: [1]\n"),
         "{out:?}"
+    );
+}
+
+/// The sharpened configuration messages: a misspelt tag lists the tags and
+/// suggests the nearest, an unclosed `{` is reported where it opens, a
+/// port beyond 65535 is called out of range.
+#[test]
+fn misspelt_tags_unclosed_brackets_and_ports_out_of_range() {
+    let tags = "the CloudABI tags are !fd, !file, !socket and !executable";
+    let out = config_error(&format!("{HEADER}x: !fle {{path: a}}\n"));
+    assert_error(
+        &out,
+        78,
+        &format!("cloudabi-run: <stdin>:3:4: unknown tag `!fle` ({tags}; did you mean `!file`?)\n"),
+    );
+    let out = config_error(&format!("{HEADER}x: !qqqqqq 1\n"));
+    assert_error(&out, 78, &format!("cloudabi-run: <stdin>:3:4: unknown tag `!qqqqqq` ({tags})\n"));
+    let out = config_error("{a: 1\n");
+    assert_error(
+        &out,
+        78,
+        "cloudabi-run: <stdin>:1:1: unclosed `{`: no `}` or `,` where the parser stopped at 2:1\n",
+    );
+    let out = config_error(&format!("{HEADER}s: !socket {{bind: \"127.0.0.1:99999\"}}\n"));
+    assert_error(
+        &out,
+        78,
+        "cloudabi-run: <stdin>:3:19: port 99999 in `127.0.0.1:99999` is out of range (0 to 65535)\n",
     );
 }
