@@ -123,9 +123,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
     }
     let exe = open_executable(path)?;
     // Before the configuration: a run must not create its files only to
-    // find that the program cannot run.
-    launch::check_executable(&exe)
-        .map_err(|f| Failure { message: format!("{}: {}", path.display(), f.message), ..f })?;
+    // find that the program cannot run. A dump describes the configuration
+    // and takes any file: the VM rig dumps the configurations of aarch64
+    // programs on x86-64 (freebsd-vm/vmctl).
+    if !args.dump_argdata {
+        launch::check_executable(&exe)
+            .map_err(|f| Failure { message: format!("{}: {}", path.display(), f.message), ..f })?;
+    }
     let (source, text) = read_config(args.config.as_deref())?;
     let located = |e: ConfigError| Failure::new(Status::Config, e.located(&source));
     let tree = config::load(&text).map_err(located)?;
