@@ -179,6 +179,7 @@ fn rust_type(c: &str, line: usize) -> String {
         "off_t" | "vm_ooffset_t" => "i64",
         "off_t *" => "*mut i64",
         "ino_t" | "vm_pindex_t" => "u64",
+        "intmax_t" => "i64",
         "uint32_t" => "u32",
         "uint32_t *" | "volatile uint32_t *" => "*mut u32",
         "int32_t *" => "*mut i32",
@@ -207,6 +208,8 @@ fn rust_type(c: &str, line: usize) -> String {
         "uma_zone_t" => "*mut UmaZone",
         "int (*)(struct thread *, void *)" => "Option<ThreadInit>",
         "void (*)(void *)" => "Option<Upcall>",
+        "int (*)(struct sysctl_oid *, void *, intmax_t, struct sysctl_req *)" => "Option<SysctlHandler>",
+        "struct sysctl_oid" => "SysctlOid",
         _ => {
             if let Some(tag) = c.strip_prefix("const struct ").and_then(|r| r.strip_suffix(" *")) {
                 return format!("*const {}", rust_struct(tag, line));
@@ -259,6 +262,10 @@ fn rust_struct(tag: &str, line: usize) -> &'static str {
         "sockaddr" => "Sockaddr",
         "malloc_type" => "MallocType",
         "uma_zone" => "UmaZone",
+        "sysctl_oid" => "SysctlOid",
+        "sysctl_oid_list" => "SysctlOidList",
+        "sysctl_ctx_list" => "SysctlCtxList",
+        "sysctl_req" => "SysctlReq",
         _ => fail(&format!("kpi-symbols.txt:{line}: no Rust mapping for struct {tag}")),
     }
 }

@@ -44,6 +44,8 @@ mod console;
 #[cfg(target_os = "none")]
 mod exec;
 #[cfg(target_os = "none")]
+mod feature;
+#[cfg(target_os = "none")]
 mod ffi;
 #[cfg(target_os = "none")]
 mod module;

@@ -20,6 +20,7 @@ use core::ptr;
 use crate::brand;
 use crate::console;
 use crate::consts::*;
+use crate::feature;
 use crate::ffi::cell::{KernelCell, Shared};
 use crate::ffi::kpi;
 use crate::ffi::module::{ModDepend, ModMetadata, ModVersion, ModuleData, Sysinit};
@@ -123,7 +124,7 @@ unsafe extern "C" fn modevent(_module: *mut c_void, event: c_int, _arg: *mut c_v
 /// MOD_LOAD: self-check, vDSO, brand, in that order; undone on failure.
 fn load() -> c_int {
     if let Err(e) = selfcheck::run() {
-        console::log(c"refusing to load: this kernel does not match the layout this module was built for");
+        console::log(c"refusing to load: a self-check above failed (see DIAGNOSTICS in cloudabi64(4))");
         return e;
     }
     match vdso::create() {
@@ -136,7 +137,12 @@ fn load() -> c_int {
         }
         return e;
     }
-    console::log(c"CloudABI ELF64 brand registered");
+    feature::add();
+    // Only under boot -v, as linux(4) announces its brands.
+    // SAFETY: a kernel int, read once.
+    if unsafe { ptr::read_volatile(&raw const kpi::bootverbose) } != 0 {
+        console::log(c"CloudABI ELF64 brand registered");
+    }
     0
 }
 
@@ -147,6 +153,7 @@ fn unload() -> c_int {
     if let Err(e) = brand::unregister() {
         return e;
     }
+    feature::remove();
     if let Some(obj) = sysvec::take_vdso() {
         vdso::destroy(obj);
     }

@@ -275,5 +275,8 @@ fn check_capability_mode(c: &mut Checks) {
             0,
         )
     };
-    c.holds(c"kernel has capability mode (options CAPABILITY_MODE)", error == 0 && value == 1);
+    c.holds(
+        c"this kernel has no capability mode (options CAPABILITY_MODE), which confines CloudABI processes",
+        error == 0 && value == 1,
+    );
 }

@@ -46,7 +46,8 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["config", "dump_argdata"])]
     pub exec: bool,
 
-    /// Read the configuration from FILE instead of standard input.
+    /// Read the configuration from FILE instead of standard input ("-":
+    /// standard input).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -133,15 +134,32 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
         return run_direct(path, &argv, &options);
     }
     let exe = open_executable(path)?;
+    // Before the configuration: a run must not create its files only to
+    // find that the program cannot run. A dump describes the configuration
+    // and takes any file: the VM rig dumps the configurations of aarch64
+    // programs on x86-64 (freebsd-vm/vmctl).
+    if !args.dump_argdata {
+        launch::check_executable(&exe)
+            .map_err(|f| Failure { message: format!("{}: {}", path.display(), f.message), ..f })?;
+    }
     let (source, text) = read_config(args.config.as_deref())?;
     let located = |e: ConfigError| Failure::new(Status::Config, e.located(&source));
     let tree = config::load(&text).map_err(located)?;
-    let resolved = resolve::resolve(&tree, &mut resources::System::new(&exe, path)).map_err(located)?;
-    let encoded = argdata::encode(&resolved.value);
     if args.dump_argdata {
+        // Checks what a run would open without creating or binding
+        // anything (resources::Checker).
+        let resolved = resolve::resolve(&tree, &mut resources::Checker::new(&exe, path)).map_err(located)?;
+        let encoded = argdata::encode(&resolved.value);
         let descriptions = resolved.fds.entries().iter().map(|d| d.description.as_str());
         return dump::dump(&mut io::stdout().lock(), &encoded, descriptions)
             .map_err(|e| Failure::new(Status::OsError, format!("cannot write the dump: {e}")));
+    }
+    let resolved = resolve::resolve(&tree, &mut resources::System::new(&exe, path)).map_err(located)?;
+    let encoded = argdata::encode(&resolved.value);
+    #[cfg(target_os = "linux")]
+    if args.trace {
+        let names: Vec<String> = resolved.fds.entries().iter().map(|d| d.description.clone()).collect();
+        crate::linux::trace::start(&names);
     }
     Err(launch::launch(exe, path, encoded, resolved.fds.into_fds(), &options))
 }
@@ -151,6 +169,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
 fn run_direct(path: &Path, argv: &[OsString], options: &launch::Options) -> Result<(), Failure> {
     let exe = open_executable(path)?;
     let fds = direct::standard_fds().map_err(|e| Failure::new(Status::OsError, e))?;
+    #[cfg(target_os = "linux")]
+    if options.trace {
+        crate::linux::trace::start(&["!fd 0".into(), "!fd 1".into(), "!fd 2".into()]);
+    }
     Err(launch::launch(exe, path, direct::argdata(argv), fds, options))
 }
 
@@ -217,6 +239,8 @@ fn open_executable(path: &Path) -> Result<File, Failure> {
 
 /// The configuration's name for messages (`<stdin>` or the path) and text.
 fn read_config(path: Option<&Path>) -> Result<(String, String), Failure> {
+    // `--config -` is standard input, as for most Unix tools.
+    let path = path.filter(|p| p.as_os_str() != "-");
     let (source, bytes) = match path {
         Some(path) => {
             let bytes = fs::read(path).map_err(|e| {
@@ -225,8 +249,18 @@ fn read_config(path: Option<&Path>) -> Result<(String, String), Failure> {
             (path.display().to_string(), bytes)
         }
         None => {
+            use std::io::IsTerminal;
+            let stdin = io::stdin();
+            if stdin.is_terminal() {
+                // Otherwise a bare `cloudabi-run prog` waits silently.
+                let _ = writeln!(
+                    io::stderr(),
+                    "cloudabi-run: reading the configuration from the terminal (end with Ctrl-D; \
+                     --config FILE reads a file, --exec runs without one)"
+                );
+            }
             let mut bytes = Vec::new();
-            io::stdin().lock().read_to_end(&mut bytes).map_err(|e| {
+            stdin.lock().read_to_end(&mut bytes).map_err(|e| {
                 Failure::new(
                     Status::NoInput,
                     format!("cannot read the configuration from standard input: {e}"),

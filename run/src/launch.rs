@@ -85,6 +85,33 @@ fn backend(exe: File, argdata: Vec<u8>, fds: Vec<(OwnedFd, FdRights)>, options: 
     linux_failure(error)
 }
 
+/// Checks that `exe` is a CloudABI executable this backend can run, before
+/// anything of the configuration is opened or created (and for
+/// `--dump-argdata`). The launch checks again; the messages are the same.
+#[cfg(target_os = "linux")]
+pub fn check_executable(exe: &File) -> Result<(), Failure> {
+    use std::os::fd::AsFd;
+
+    use crate::linux::{LaunchError, elf};
+    if !cfg!(target_arch = "x86_64") {
+        return Ok(()); // the launch says the backend is unavailable here
+    }
+    let data = crate::linux::read_from_start(exe.as_fd())
+        .map_err(|e| linux_failure(LaunchError::Setup(format!("reading the executable: {e}"))))?;
+    let img = elf::parse(&data).map_err(|e| linux_failure(LaunchError::NotExecutable(e.0)))?;
+    elf::check_executable(&img, elf::EM_X86_64).map_err(|e| linux_failure(LaunchError::NotExecutable(e.0)))
+}
+
+#[cfg(target_os = "freebsd")]
+pub fn check_executable(exe: &File) -> Result<(), Failure> {
+    crate::native::elf::check(exe).map_err(|m| Failure::new(crate::exit::Status::NotExecutable, m))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+pub fn check_executable(_: &File) -> Result<(), Failure> {
+    Ok(())
+}
+
 /// The exit status for each way the Linux backend can fail.
 #[cfg(target_os = "linux")]
 pub fn linux_failure(error: crate::linux::LaunchError) -> Failure {

@@ -74,8 +74,37 @@ impl Run<'_> {
     }
 }
 
-/// A non-ELF file to stand in for the executable.
+/// The smallest file cloudabi-run's executable check accepts, to stand in
+/// for the executable where only the configuration matters: an ELF header
+/// (OS/ABI 17, ET_DYN, this machine) and one read+execute PT_LOAD holding
+/// the entry point. It is never run: every test using it stops before.
 fn program(dir: &Path) -> String {
+    let machine: u16 = if cfg!(target_arch = "aarch64") { 183 } else { 62 };
+    let mut elf = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 17, 0, 0, 0, 0, 0, 0, 0, 0];
+    elf.extend(3u16.to_le_bytes()); // e_type ET_DYN
+    elf.extend(machine.to_le_bytes());
+    elf.extend(1u32.to_le_bytes()); // e_version
+    elf.extend(0x40u64.to_le_bytes()); // e_entry, inside the segment
+    elf.extend(64u64.to_le_bytes()); // e_phoff
+    elf.extend(0u64.to_le_bytes()); // e_shoff
+    elf.extend(0u32.to_le_bytes()); // e_flags
+    for half in [64u16, 56, 1, 64, 0, 0] {
+        // e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx
+        elf.extend(half.to_le_bytes());
+    }
+    elf.extend(1u32.to_le_bytes()); // PT_LOAD
+    elf.extend(5u32.to_le_bytes()); // PF_R | PF_X
+    for word in [0u64, 0, 0, 120, 120, 0x1000] {
+        // p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align
+        elf.extend(word.to_le_bytes());
+    }
+    let path = dir.join("prog");
+    fs::write(&path, elf).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// A file that is not an ELF executable at all.
+fn not_cloudabi(dir: &Path) -> String {
     let path = dir.join("prog");
     fs::write(&path, "not a CloudABI executable\n").unwrap();
     path.to_str().unwrap().to_owned()
@@ -105,7 +134,7 @@ fn assert_error(outcome: &Outcome, code: i32, stderr: &str) {
 fn help_and_version() {
     let help = with_stdin(&["--help"], "");
     assert_eq!(help.code, Some(0));
-    assert!(help.stdout.contains("Usage: cloudabi-run [OPTIONS] <EXECUTABLE>"), "{}", help.stdout);
+    assert!(help.stdout.contains("Usage: cloudabi-run [OPTIONS] [EXECUTABLE] [ARG]..."), "{}", help.stdout);
     for flag in ["--config <FILE>", "--trace", "--dump-argdata"] {
         assert!(help.stdout.contains(flag), "{flag}");
     }
@@ -153,7 +182,7 @@ fn configuration_errors_name_file_line_and_column_and_exit_78() {
     let einval_path = "/nonexistent/dir";
     let cases: Vec<(String, String)> = vec![
         ("a:\n\t- 1\n".into(), "2:2: tabs disallowed within this context (block indentation)".into()),
-        ("a: [1, 2\n".into(), "2:1: while parsing a flow sequence, expected ',' or ']'".into()),
+        ("a: [1, 2\n".into(), "1:4: unclosed `[`: no `]` or `,` where the parser stopped at 2:1".into()),
         ("a: \"abc\n".into(), "1:4: while scanning a quoted scalar, found unexpected end of stream".into()),
         ("- 1\n---\n- 2\n".into(), "2:1: the configuration must be a single YAML document".into()),
         ("a: 1\nb: 2\na: 3\n".into(), "3:1: duplicate key `a` (first at line 1, column 1)".into()),
@@ -161,8 +190,8 @@ fn configuration_errors_name_file_line_and_column_and_exit_78() {
             "n: 18446744073709551616\n".into(),
             "1:4: integer `18446744073709551616` does not fit in 64 bits".into(),
         ),
-        ("a: !foo 1\n".into(), "1:4: unknown tag `!foo`".into()),
-        (format!("{HEADER}a: !fdd 1\n"), "3:4: unknown tag `!fdd`".into()),
+        ("a: !foo 1\n".into(), "1:4: unknown tag `!foo` (the CloudABI tags are !fd, !file, !socket and !executable)".into()),
+        (format!("{HEADER}a: !fdd 1\n"), "3:4: unknown tag `!fdd` (the CloudABI tags are !fd, !file, !socket and !executable; did you mean `!fd`?)".into()),
         ("x: !file {mode: read}\n".into(), "1:4: missing `path` in `!file`".into()),
         (
             "x: !file {paht: /etc}\n".into(),
@@ -366,7 +395,7 @@ fn the_man_page_examples_work() {
         ],
         "{web:?}"
     );
-    assert!(dir.path().join("access.log").exists(), "append creates the log");
+    assert!(!dir.path().join("access.log").exists(), "a dump creates nothing, not even an append log");
 
     let dump = dump_in(dir.path(), "[0, true, \"A\"]\n");
     assert_eq!(dump.stdout, "argdata (10 bytes): 07810582020183084100\nvalue: [0, true, \"A\"]\n");
@@ -393,7 +422,7 @@ fn the_deepest_allowed_document_is_dumped() {
 #[test]
 fn a_file_that_is_not_cloudabi_is_refused_with_its_name() {
     let dir = tempfile::tempdir().unwrap();
-    let prog = program(dir.path());
+    let prog = not_cloudabi(dir.path());
     let out = with_stdin(&[&prog], "");
     assert_eq!(out.code, Some(65), "{out:?}");
     assert!(out.stderr.starts_with(&format!("cloudabi-run: {prog}: ")), "{out:?}");
@@ -461,4 +490,76 @@ fn malformed_input_never_crashes() {
             _ => panic!("{input:?}: {out:?}"),
         }
     }
+}
+
+/// `--dump-argdata` creates nothing a run would create, and an executable
+/// that cannot run is refused before the configuration's files are created.
+#[test]
+fn dumps_and_refused_executables_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{HEADER}log: !file {{path: log, mode: append}}\ns: !socket {{bind: \"{}\"}}\n",
+        dir.path().join("sock").display()
+    );
+    let out = dump_in(dir.path(), &config);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains("!file log (append)"), "{out:?}");
+    assert!(!dir.path().join("log").exists() && !dir.path().join("sock").exists());
+    // A dump takes any file as the executable; a run refuses it first.
+    let bad = not_cloudabi(dir.path());
+    let out =
+        Run { args: vec!["--dump-argdata", &bad], stdin: &config, dir: Some(dir.path()), ..Run::default() }
+            .go();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let out = Run { args: vec![&bad], stdin: &config, dir: Some(dir.path()), ..Run::default() }.go();
+    assert_eq!(out.code, Some(65), "{out:?}");
+    assert!(out.stderr.starts_with(&format!("cloudabi-run: {bad}: not an ELF")), "{out:?}");
+    assert!(!dir.path().join("log").exists() && !dir.path().join("sock").exists());
+}
+
+/// `--config -` reads standard input, not a file named `-`.
+#[test]
+fn config_dash_is_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = program(dir.path());
+    let out = Run {
+        args: vec!["--dump-argdata", "--config", "-", &prog],
+        stdin: "[1]\n",
+        dir: Some(dir.path()),
+        ..Run::default()
+    }
+    .go();
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "argdata (4 bytes): 07820501\nvalue: [1]\n"),
+        "{out:?}"
+    );
+}
+
+/// The sharpened configuration messages: a misspelt tag lists the tags and
+/// suggests the nearest, an unclosed `{` is reported where it opens, a
+/// port beyond 65535 is called out of range.
+#[test]
+fn misspelt_tags_unclosed_brackets_and_ports_out_of_range() {
+    let tags = "the CloudABI tags are !fd, !file, !socket and !executable";
+    let out = config_error(&format!("{HEADER}x: !fle {{path: a}}\n"));
+    assert_error(
+        &out,
+        78,
+        &format!("cloudabi-run: <stdin>:3:4: unknown tag `!fle` ({tags}; did you mean `!file`?)\n"),
+    );
+    let out = config_error(&format!("{HEADER}x: !qqqqqq 1\n"));
+    assert_error(&out, 78, &format!("cloudabi-run: <stdin>:3:4: unknown tag `!qqqqqq` ({tags})\n"));
+    let out = config_error("{a: 1\n");
+    assert_error(
+        &out,
+        78,
+        "cloudabi-run: <stdin>:1:1: unclosed `{`: no `}` or `,` where the parser stopped at 2:1\n",
+    );
+    let out = config_error(&format!("{HEADER}s: !socket {{bind: \"127.0.0.1:99999\"}}\n"));
+    assert_error(
+        &out,
+        78,
+        "cloudabi-run: <stdin>:3:19: port 99999 in `127.0.0.1:99999` is out of range (0 to 65535)\n",
+    );
 }

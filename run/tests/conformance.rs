@@ -15,6 +15,8 @@
 //! FSGSBASE, no `clock_time_get` fast path), so both paths of the backend
 //! are exercised.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
@@ -171,12 +173,7 @@ fn run_one(program: &Path, config: &str, spec: &Spec, cwd: &Path, env: &[(&str, 
 
 #[test]
 fn conformance_suite_passes_under_cloudabi_run() {
-    let dir = root().join("target/guest/x86_64/conformance");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: build the guest programs first (scripts/build-guest; scripts/test does)",
-        dir.display()
-    );
+    let dir = common::guest_dir("x86_64").join("conformance");
     let status = linux_status();
     let mut specs: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap()

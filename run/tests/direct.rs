@@ -206,7 +206,7 @@ fn the_binfmt_entries_match_real_cloudabi_programs_only() {
     let ls = head(&guest("ls"));
     assert!(cloudabi_run::binfmt::matches(x86, &ls));
     assert!(!cloudabi_run::binfmt::matches(arm, &ls));
-    let arm_ls = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/guest/aarch64/ls");
+    let arm_ls = common::guest_dir("aarch64").join("ls");
     assert!(cloudabi_run::binfmt::matches(arm, &head(&arm_ls)));
     assert!(!cloudabi_run::binfmt::matches(x86, &head(&arm_ls)));
     // cloudabi-run itself, a Linux executable, is not taken.

@@ -82,7 +82,7 @@ fn configuration_mistakes_with_a_valid_program_exit_78_at_their_position() {
         ("dir: !fd 97\n", "<stdin>:1:6: descriptor 97 is not open"),
         ("dir: !file {path: /nonexistent/x}\n", "<stdin>:1:6: cannot open `/nonexistent/x`"),
         ("dir: !frobnicate 3\n", "<stdin>:1:6: unknown tag"),
-        ("dir: [1, 2\n", "<stdin>:2:1:"),
+        ("dir: [1, 2\n", "<stdin>:1:6: unclosed `[`: no `]` or `,` where the parser stopped at 2:1"),
     ];
     for (config, message) in cases {
         let out = run(&prog, config);

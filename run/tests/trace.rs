@@ -33,6 +33,11 @@ fn every_syscall_of_ls_is_traced_with_decoded_arguments() {
     let lines: Vec<&str> = trace.lines().collect();
     // Every line names the process and thread, then the call.
     assert!(lines.iter().all(|l| l.starts_with('[') && l.contains("] ")), "{trace}");
+    // The first line says which descriptor is which.
+    let first = format!("] start: fd 0 is !file {} (read), fd 1 is !fd 1", dir.path().display());
+    assert!(lines.first().is_some_and(|l| l.ends_with(&first)), "{trace}");
+    // No descriptor is shown as its unsigned 32-bit value.
+    assert!(!trace.contains("=4294967295"), "{trace}");
     assert!(
         lines.iter().any(|l| l.contains("] file_readdir(fd=0, buf=0x") && l.contains(", cookie=start) = ")),
         "{trace}"

@@ -199,3 +199,11 @@ pub type ThreadInit = unsafe extern "C" fn(*mut Thread, *mut c_void) -> c_int;
 
 /// The entry argument type of `cpu_set_upcall`.
 pub type Upcall = unsafe extern "C" fn(*mut c_void);
+
+/// A sysctl handler (`SYSCTL_HANDLER_ARGS`, sys/sysctl.h).
+pub type SysctlHandler = unsafe extern "C" fn(
+    *mut super::types::SysctlOid,
+    *mut c_void,
+    i64,
+    *mut super::types::SysctlReq,
+) -> c_int;

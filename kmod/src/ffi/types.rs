@@ -16,6 +16,14 @@ macro_rules! opaque {
 }
 
 opaque! {
+    /// `struct sysctl_oid` (sys/sysctl.h): a sysctl node, only by address
+    SysctlOid;
+    /// `struct sysctl_oid_list` (sys/sysctl.h): a node's children
+    SysctlOidList;
+    /// `struct sysctl_ctx_list` (sys/sysctl.h); passed as NULL
+    SysctlCtxList;
+    /// `struct sysctl_req` (sys/sysctl.h): handled by `sysctl_handle_int`
+    SysctlReq;
     /// `struct thread` (sys/proc.h)
     Thread;
     /// `struct proc` (sys/proc.h)

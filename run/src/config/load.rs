@@ -36,8 +36,12 @@ pub fn load(text: &str) -> Result<Tree, ConfigError> {
     let mut loader = Loader::default();
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| {
+            let at = Pos::from_marker(e.marker());
+            if let Some(error) = loader.unclosed(e.info(), at) {
+                return error;
+            }
             let message = if e.info() == SAPHYR_DEPTH_ERROR { too_deep() } else { e.info().to_owned() };
-            ConfigError::new(Pos::from_marker(e.marker()), message)
+            ConfigError::new(at, message)
         })?;
         loader.event(event, span)?;
     }
@@ -78,6 +82,27 @@ struct Loader {
 }
 
 impl Loader {
+    /// saphyr reports a flow collection that is never closed where it
+    /// gave up (often the next line); the error belongs to the bracket
+    /// that opened it, the innermost collection still open.
+    fn unclosed(&self, info: &str, gave_up: Pos) -> Option<ConfigError> {
+        let (open, close) = if info.contains("expected ',' or '}'") {
+            ('{', '}')
+        } else if info.contains("expected ',' or ']'") {
+            ('[', ']')
+        } else {
+            return None;
+        };
+        let pos = self.nodes[self.open.last()?.id].pos;
+        Some(ConfigError::new(
+            pos,
+            format!(
+                "unclosed `{open}`: no `{close}` or `,` where the parser stopped at {}:{}",
+                gave_up.line, gave_up.column
+            ),
+        ))
+    }
+
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), ConfigError> {
         let pos = Pos::from_marker(&span.start);
         match event {
@@ -258,7 +283,15 @@ mod tests {
 
     #[test]
     fn parser_errors_keep_their_position() {
-        assert_eq!(err("a: [1, 2\n"), (2, 1, "while parsing a flow sequence, expected ',' or ']'".into()));
+        // An unclosed flow collection: where it opens, and where saphyr gave up.
+        assert_eq!(
+            err("a: [1, 2\n"),
+            (1, 4, "unclosed `[`: no `]` or `,` where the parser stopped at 2:1".into())
+        );
+        assert_eq!(
+            err("{a: 1\n"),
+            (1, 1, "unclosed `{`: no `}` or `,` where the parser stopped at 2:1".into())
+        );
         let (line, column, message) = err("a:\n\t- 1\n");
         assert_eq!((line, column), (2, 2));
         assert!(message.contains("tabs"), "{message}");

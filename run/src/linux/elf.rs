@@ -135,14 +135,25 @@ fn machine_name(m: u16) -> String {
     }
 }
 
+/// What to do about OS/ABI 0: GNU ld writes it for CloudABI objects (it
+/// does not know the OS/ABI of the CloudABI targets), ld.lld writes 17.
+pub fn osabi_hint(osabi: u8) -> &'static str {
+    if osabi == 0 {
+        "; OS/ABI 0 is a System V/Linux program, or a CloudABI program linked with GNU ld: link CloudABI programs with ld.lld (clang -fuse-ld=lld; docs/guest.md)"
+    } else {
+        ""
+    }
+}
+
 /// Checks that `img` is a CloudABI executable this host can run: OSABI 17,
 /// a position-independent executable (ET_DYN) without an interpreter, for
 /// this machine, with loadable segments that respect W^X.
 pub fn check_executable(img: &Image<'_>, host_machine: u16) -> Result<(), ElfError> {
     if img.osabi != ELFOSABI_CLOUDABI {
         return err(format!(
-            "not a CloudABI executable (ELF OS/ABI is {}, CloudABI is {ELFOSABI_CLOUDABI})",
-            img.osabi
+            "not a CloudABI executable (ELF OS/ABI is {}, CloudABI is {ELFOSABI_CLOUDABI}){}",
+            img.osabi,
+            osabi_hint(img.osabi)
         ));
     }
     match img.e_type {
@@ -262,6 +273,11 @@ mod tests {
         assert_eq!(msg(b"#!/bin/sh\n"), "not an ELF file");
         assert_eq!(msg(&header(17, ET_DYN, EM_X86_64)[..40]), "truncated ELF header (40 bytes, need 64)");
         assert!(msg(&header(0, ET_DYN, EM_X86_64)).starts_with("not a CloudABI executable (ELF OS/ABI is 0"));
+        assert!(
+            msg(&header(0, ET_DYN, EM_X86_64))
+                .ends_with("link CloudABI programs with ld.lld (clang -fuse-ld=lld; docs/guest.md)")
+        );
+        assert!(!msg(&header(9, ET_DYN, EM_X86_64)).contains("ld.lld"));
         assert!(msg(&header(17, ET_EXEC, EM_X86_64)).starts_with("not a position-independent executable"));
         assert_eq!(msg(&header(17, ET_DYN, EM_AARCH64)), "built for aarch64, but this machine is x86-64");
         assert!(

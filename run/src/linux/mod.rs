@@ -12,7 +12,7 @@ mod arch;
 mod backend;
 
 pub use backend::self_exe;
-mod elf;
+pub(crate) mod elf;
 mod fault;
 mod fdtable;
 mod guestmem;
@@ -24,7 +24,7 @@ pub mod sandbox;
 mod supervise;
 pub use supervise::supervise;
 mod thread;
-mod trace;
+pub(crate) mod trace;
 mod vdso;
 
 use std::convert::Infallible;

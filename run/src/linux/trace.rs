@@ -8,6 +8,10 @@
 //! [4711:2] file_open(dirfd=3, path="../secret", path_len=9, oflags=0, fds=0x7ffd5a10) = ENOTCAPABLE
 //! ```
 //!
+//! A first line says which descriptor is which
+//! (`[4711:0] start: fd 0 is !socket 127.0.0.1:8080 (stream), fd 1 is ...`);
+//! a descriptor of all ones is shown as -1, errnos with their `E`.
+//!
 //! Enum and flags values are shown by name, descriptors in decimal,
 //! addresses in hex, and paths (character pointers with a length) as
 //! strings read from the guest (at most 128 bytes, never faulting).
@@ -84,7 +88,10 @@ fn guest_string(addr: u64, len: u64) -> Option<String> {
 fn param(p: &ParamDesc, v: u64, next: Option<u64>) -> String {
     let v = narrow(v, p.width);
     match p.kind {
-        ParamKind::Fd | ParamKind::Length => v.to_string(),
+        // A descriptor is 32 bits; all ones is -1 (no descriptor).
+        ParamKind::Fd if v as u32 == u32::MAX => "-1".into(),
+        ParamKind::Fd => (v as u32).to_string(),
+        ParamKind::Length => v.to_string(),
         ParamKind::Lookup => {
             let follow = (v >> 32) & 1 != 0;
             format!("{}{}", v as u32, if follow { " follow" } else { "" })
@@ -112,10 +119,31 @@ pub fn call(nr: u64, args: &[u64; 6]) -> String {
     s
 }
 
+/// An errno as C spells it: `ENOTCAPABLE` (the spec names the constants
+/// without the `E`, except `E2BIG`, which cannot start with a digit).
+pub fn errno_name(e: Errno) -> String {
+    match e.name() {
+        Some(n) if n.starts_with("E2") => n.to_owned(),
+        Some(n) => format!("E{n}"),
+        None => format!("errno {}", e.raw()),
+    }
+}
+
+/// The start line: which descriptor of the program is which, as the
+/// configuration described them (`fd 0: !file www (directory)`).
+pub fn start(names: &[String]) {
+    if names.is_empty() {
+        line(0, "start: no descriptors");
+        return;
+    }
+    let list: Vec<String> = names.iter().enumerate().map(|(i, n)| format!("fd {i} is {n}")).collect();
+    line(0, &format!("start: {}", list.join(", ")));
+}
+
 /// ` = result` for syscall `nr`.
 pub fn result(nr: u64, r: &Result<[u64; 2], Errno>) -> String {
     match r {
-        Err(e) => format!(" = {e:?}"),
+        Err(e) => format!(" = {}", errno_name(*e)),
         Ok(regs) => {
             let Some(d) = SyscallDesc::by_number(nr) else { return format!(" = {:#x}", regs[0]) };
             if d.results.is_empty() {
@@ -152,7 +180,11 @@ mod tests {
             "file_open(dirfd=3 follow, path=\"www/index.html\", path_len=14, oflags=creat|trunc, fds=0x1000)"
         );
         assert_eq!(result(open, &Ok([4, 0])), " = 4");
-        assert_eq!(result(open, &Err(Errno::NOTCAPABLE)), " = NOTCAPABLE");
+        assert_eq!(result(open, &Err(Errno::NOTCAPABLE)), " = ENOTCAPABLE");
+        assert_eq!(result(open, &Err(Errno::E2BIG)), " = E2BIG");
+        let close = u64::from(abi::nr::FD_CLOSE);
+        assert_eq!(call(close, &[0xffff_ffff, 0, 0, 0, 0, 0]), "fd_close(fd=-1)");
+        assert_eq!(call(close, &[0x1_0000_0004, 0, 0, 0, 0, 0]), "fd_close(fd=4)");
         let clock = u64::from(abi::nr::CLOCK_TIME_GET);
         assert_eq!(call(clock, &[1, 0, 0, 0, 0, 0]), "clock_time_get(clock_id=monotonic, precision=0)");
         assert_eq!(call(99, &[0; 6]), "syscall_99(...)");

@@ -46,7 +46,14 @@ pub fn check_header(header: &[u8], host: Option<u16>) -> Result<(), String> {
     }
     if header[7] != ELFOSABI_CLOUDABI {
         let abi = header[7];
-        return Err(format!("not a CloudABI executable (ELF OS ABI {abi}, expected {ELFOSABI_CLOUDABI})"));
+        let hint = if abi == 0 {
+            "; OS/ABI 0 is a System V/Linux program, or a CloudABI program linked with GNU ld: link CloudABI programs with ld.lld (clang -fuse-ld=lld; docs/guest.md)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "not a CloudABI executable (ELF OS ABI {abi}, expected {ELFOSABI_CLOUDABI}){hint}"
+        ));
     }
     let e_type = u16::from_le_bytes([header[16], header[17]]);
     if e_type != 2 && e_type != 3 {

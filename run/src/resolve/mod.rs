@@ -72,7 +72,7 @@ impl Resolver<'_> {
         let at = |message: String| ConfigError::new(node.pos, message);
         match (&node.tag, &node.body) {
             (Some(Tag::Cloudabi(name)), _) => self.descriptor(id, name),
-            (Some(Tag::Other(tag)), _) => Err(at(format!("unknown tag `{tag}`"))),
+            (Some(Tag::Other(tag)), _) => Err(at(format!("unknown tag `{tag}` ({TAGS})"))),
             (Some(Tag::Core(name)), Body::Scalar { text, .. }) => scalar::core(name, text).map_err(at),
             (Some(Tag::NonSpecific), Body::Scalar { text, .. }) => scalar::string(text).map_err(at),
             (None, Body::Scalar { text, plain: true }) => scalar::plain(text).map_err(at),
@@ -129,7 +129,7 @@ impl Resolver<'_> {
             "executable" if self.scalar_text(id) == Some("") => FdKey::Executable,
             "executable" => return Err(at("`!executable` takes no value".into())),
             "file" | "socket" => FdKey::Node(id),
-            _ => return Err(at(format!("unknown tag `!{name}`"))),
+            _ => return Err(at(unknown_tag(name))),
         };
         if let Some(index) = self.fds.find(key) {
             return Ok(Value::Fd(index));
@@ -176,6 +176,41 @@ impl Resolver<'_> {
             _ => None,
         }
     }
+}
+
+/// The CloudABI tags, for messages.
+const TAGS: &str = "the CloudABI tags are !fd, !file, !socket and !executable";
+
+/// `unknown tag `!fle` (the CloudABI tags are ...; did you mean `!file`?)`:
+/// a suggestion when a tag is one edit away (two for `!socket` and
+/// `!executable`).
+fn unknown_tag(name: &str) -> String {
+    let near = ["fd", "file", "socket", "executable"]
+        .into_iter()
+        .map(|t| (edit_distance(name, t), t))
+        // One edit for the short tags, two for the long ones.
+        .filter(|&(d, t)| d <= (t.len() / 3).clamp(1, 2))
+        .min();
+    match near {
+        Some((_, t)) => format!("unknown tag `!{name}` ({TAGS}; did you mean `!{t}`?)"),
+        None => format!("unknown tag `!{name}` ({TAGS})"),
+    }
+}
+
+/// Levenshtein distance of two short strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn not_for(tag: &str, what: &str) -> String {

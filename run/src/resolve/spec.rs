@@ -168,7 +168,13 @@ pub fn parse_bind(text: &str) -> Result<BindAddr, String> {
         }
         (host, port)
     };
-    let port = port.parse::<u16>().map_err(|_| bad())?;
+    let port = match port.parse::<u16>() {
+        Ok(port) => port,
+        Err(_) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(format!("port {port} in `{text}` is out of range (0 to 65535)"));
+        }
+        Err(_) => return Err(bad()),
+    };
     Ok(BindAddr::Inet { host: host.to_owned(), port })
 }
 
@@ -217,11 +223,17 @@ mod tests {
 
     #[test]
     fn bad_bind_addresses() {
-        for text in
-            ["foo", "::1", "::1:80", ":80", "host:", "host:65536", "host:x", "[::1]80", "[nope]:80", ""]
+        for text in ["foo", "::1", "::1:80", ":80", "host:", "host:x", "host:-1", "[::1]80", "[nope]:80", ""]
         {
             let err = parse_bind(text).unwrap_err();
             assert!(err.starts_with(&format!("bad socket address `{text}`")), "{err}");
+        }
+        for text in ["host:65536", "[::1]:99999"] {
+            let port = text.rsplit(':').next().unwrap();
+            assert_eq!(
+                parse_bind(text),
+                Err(format!("port {port} in `{text}` is out of range (0 to 65535)"))
+            );
         }
     }
 

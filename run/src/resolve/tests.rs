@@ -138,9 +138,15 @@ fn socket_specs() {
 #[test]
 fn tag_errors_are_located() {
     let cases = [
-        ("a: !foo 1", "1:4: unknown tag `!foo`"),
-        ("a: !<tag:example.com,2000:x> 1", "1:4: unknown tag `!<tag:example.com,2000:x>`"),
-        ("%TAG !e! tag:example.com,2000:\n---\n!e!x 1", "3:1: unknown tag `!<tag:example.com,2000:x>`"),
+        ("a: !foo 1", "1:4: unknown tag `!foo` (the CloudABI tags are !fd, !file, !socket and !executable)"),
+        (
+            "a: !<tag:example.com,2000:x> 1",
+            "1:4: unknown tag `!<tag:example.com,2000:x>` (the CloudABI tags are !fd, !file, !socket and !executable)",
+        ),
+        (
+            "%TAG !e! tag:example.com,2000:\n---\n!e!x 1",
+            "3:1: unknown tag `!<tag:example.com,2000:x>` (the CloudABI tags are !fd, !file, !socket and !executable)",
+        ),
         ("\n  x: !fd foo", "2:6: `!fd` expects a descriptor number, stdin, stdout or stderr, not `foo`"),
         ("!fd [1]", "1:1: `!fd` expects a descriptor number, stdin, stdout or stderr, not a collection"),
         ("[!fd ]", "1:2: `!fd` expects a descriptor number, stdin, stdout or stderr"),

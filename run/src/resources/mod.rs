@@ -1,5 +1,6 @@
 //! The real [`Opener`]: cloudabi-run's own descriptors, files and sockets.
 
+mod check;
 mod file;
 mod inherited;
 mod socket;
@@ -11,6 +12,7 @@ use std::path::Path;
 
 use crate::resolve::{FileSpec, Opener, SocketSpec};
 
+pub use check::Checker;
 pub use file::open_file;
 pub use inherited::duplicate_inherited;
 pub use socket::open_socket;
