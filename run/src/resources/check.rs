@@ -65,7 +65,7 @@ fn check_file(spec: &FileSpec) -> io::Result<()> {
                 return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
             }
             let wanted = match spec.mode {
-                FileMode::Read | FileMode::Directory => libc::R_OK,
+                FileMode::Read | FileMode::Directory | FileMode::Unspecified => libc::R_OK,
                 FileMode::Write | FileMode::Append => libc::W_OK,
                 FileMode::ReadWrite => libc::R_OK | libc::W_OK,
             };
@@ -145,6 +145,7 @@ mod tests {
             text: text.clone(),
             bind: BindAddr::Unix(text.clone()),
             kind: crate::resolve::SocketKind::Stream,
+            domain: None,
         };
         checker.socket(&sock).unwrap();
         assert!(!path.exists());
