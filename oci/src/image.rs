@@ -240,14 +240,18 @@ pub fn reference(name: &str) -> Result<(String, String), Error> {
         Some((r, t)) if !t.contains('/') => (r, t),
         _ => (name, "latest"),
     };
-    if tag.is_empty() || tag.len() > 128 || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) {
+    if tag.is_empty()
+        || tag.len() > 128
+        || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    {
         return bad("the tag may hold letters, digits, '_', '.' and '-' (at most 128)");
     }
     let mut parts: Vec<&str> = repo.split('/').collect();
     let has_domain = parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost");
     let path = if has_domain { &parts[1..] } else { &parts[..] };
     let valid = |p: &&str| {
-        !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
     };
     if path.is_empty() || !path.iter().all(valid) {
         return bad("path components are lower-case letters, digits, '.', '_' and '-'");
@@ -284,9 +288,10 @@ fn check_program(path: &Path, data: &[u8], arch: Arch) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks that the configuration is a cloudabi-run YAML document, with
-/// cloudabi-run's own loader (positions as `file:line:column`). Its paths
-/// are not looked at: they name files inside the container.
+/// Checks that the configuration parses, with cloudabi-run's own loader
+/// (errors as `file:line:column`). Tags and paths are checked when the
+/// container starts, by cloudabi-run inside it: the paths name files in the
+/// container, and resolving tags opens them.
 fn check_config(path: &Path, data: &[u8]) -> Result<(), Error> {
     let located = |e: cloudabi_run::config::ConfigError| Error::new(e.located(&path.display().to_string()));
     let text = cloudabi_run::config::text_from_bytes(data.to_vec()).map_err(located)?;

@@ -119,7 +119,10 @@ mod tests {
         let path = std::env::join_paths([&a, &b]).unwrap();
         let own = fs::canonicalize(&own).unwrap();
         assert_eq!(find_runc(None, Some(path.clone()), &own).unwrap(), b.join("runc"));
-        assert_eq!(find_runc(Some("/opt/runc".into()), Some(path), &own).unwrap(), PathBuf::from("/opt/runc"));
+        assert_eq!(
+            find_runc(Some("/opt/runc".into()), Some(path), &own).unwrap(),
+            PathBuf::from("/opt/runc")
+        );
         assert!(find_runc(Some("runc".into()), None, &own).unwrap_err().0.contains("absolute"));
         let only_me = std::env::join_paths([&a]).unwrap();
         assert!(find_runc(None, Some(only_me), &own).unwrap_err().0.contains("no runc on PATH"));
@@ -145,7 +148,10 @@ mod tests {
         let config = tmp.path().join("config.json");
         fs::write(&config, r#"{"process":{"args":["/pause"]},"root":{"path":"rootfs"}}"#).unwrap();
         assert_eq!(prepare(tmp.path(), || Ok("/r".into())).unwrap(), Outcome::NotCloudabi);
-        assert_eq!(fs::read_to_string(&config).unwrap(), r#"{"process":{"args":["/pause"]},"root":{"path":"rootfs"}}"#);
+        assert_eq!(
+            fs::read_to_string(&config).unwrap(),
+            r#"{"process":{"args":["/pause"]},"root":{"path":"rootfs"}}"#
+        );
 
         fs::write(&config, r#"{"process":{"args":["/cloudabi/program"]},"root":{"path":"rootfs"}}"#).unwrap();
         assert!(matches!(prepare(tmp.path(), || Ok("/r".into())).unwrap(), Outcome::Rewritten { .. }));

@@ -73,7 +73,10 @@ fn object<'a>(parent: &'a mut Map<String, Value>, key: &str) -> Result<&'a mut M
 /// gives the host path of the (statically linked) cloudabi-run to
 /// bind-mount; it is asked only for a CloudABI container, so that other
 /// containers start even where cloudabi-run is missing.
-pub fn rewrite(spec: &mut Value, host_runner: impl FnOnce() -> Result<String, Error>) -> Result<Outcome, Error> {
+pub fn rewrite(
+    spec: &mut Value,
+    host_runner: impl FnOnce() -> Result<String, Error>,
+) -> Result<Outcome, Error> {
     if annotation(spec, REWRITTEN_ANNOTATION).is_some() {
         return Ok(Outcome::AlreadyRewritten);
     }
@@ -95,7 +98,8 @@ pub fn rewrite(spec: &mut Value, host_runner: impl FnOnce() -> Result<String, Er
 
     let root = spec.as_object_mut().ok_or_else(|| Error::new("config.json is not a JSON object"))?;
     let mounts = root.entry("mounts").or_insert_with(|| json!([]));
-    let mounts = mounts.as_array_mut().ok_or_else(|| Error::new("config.json: \"mounts\" is not an array"))?;
+    let mounts =
+        mounts.as_array_mut().ok_or_else(|| Error::new("config.json: \"mounts\" is not an array"))?;
     if mounts.iter().any(|m| m.get("destination").and_then(Value::as_str) == Some(RUNNER_PATH)) {
         return Err(Error::new(format!("config.json already mounts something at {RUNNER_PATH}")));
     }
@@ -158,10 +162,7 @@ mod tests {
         let mut spec = ctr_spec(json!(["/cloudabi/program"]));
         let before = spec.clone();
         let out = rewrite(&mut spec, runner("/opt/cloudabi/bin/cloudabi-run")).unwrap();
-        assert_eq!(
-            out,
-            Outcome::Rewritten { program: PROGRAM_PATH.into(), config: CONFIG_PATH.into() }
-        );
+        assert_eq!(out, Outcome::Rewritten { program: PROGRAM_PATH.into(), config: CONFIG_PATH.into() });
         assert_eq!(
             spec["process"]["args"],
             json!(["/.cloudabi-run", "--sandbox", "--config", "/cloudabi/config.yaml", "/cloudabi/program"])
@@ -213,9 +214,13 @@ mod tests {
     #[test]
     fn annotations_name_another_program_and_configuration() {
         let mut spec = ctr_spec(json!(["/app/server"]));
-        spec["annotations"] = json!({PROGRAM_ANNOTATION: "/app/server", CONFIG_ANNOTATION: "/etc/server.yaml"});
+        spec["annotations"] =
+            json!({PROGRAM_ANNOTATION: "/app/server", CONFIG_ANNOTATION: "/etc/server.yaml"});
         let out = rewrite(&mut spec, runner("/r")).unwrap();
-        assert_eq!(out, Outcome::Rewritten { program: "/app/server".into(), config: "/etc/server.yaml".into() });
+        assert_eq!(
+            out,
+            Outcome::Rewritten { program: "/app/server".into(), config: "/etc/server.yaml".into() }
+        );
         assert_eq!(spec["process"]["args"][3], json!("/etc/server.yaml"));
         assert_eq!(spec["annotations"][PROGRAM_ANNOTATION], json!("/app/server"), "kept");
         // A pod-wide annotation does not capture the pod's other containers.
@@ -250,7 +255,8 @@ mod tests {
 
     #[test]
     fn a_spec_without_capabilities_or_mounts_gets_what_it_needs() {
-        let mut spec = json!({"process": {"args": ["/cloudabi/program"], "cwd": "/"}, "root": {"path": "rootfs"}});
+        let mut spec =
+            json!({"process": {"args": ["/cloudabi/program"], "cwd": "/"}, "root": {"path": "rootfs"}});
         rewrite(&mut spec, runner("/r")).unwrap();
         assert_eq!(spec["mounts"].as_array().unwrap().len(), 1);
         assert!(spec["process"].get("capabilities").is_none());

@@ -31,7 +31,8 @@ fn main() -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(log, &Error::new(format!("cannot find this program's path: {e}"))),
     };
-    let runc = match runtime::find_runc(std::env::var_os("CLOUDABI_OCI_RUNC"), std::env::var_os("PATH"), &own) {
+    let runc = match runtime::find_runc(std::env::var_os("CLOUDABI_OCI_RUNC"), std::env::var_os("PATH"), &own)
+    {
         Ok(r) => r,
         Err(e) => return fail(log, &e),
     };

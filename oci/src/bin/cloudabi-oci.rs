@@ -58,16 +58,16 @@ fn main() -> ExitCode {
     while let Some(flag) = it.next() {
         let Some(value) = it.next() else { return usage(&format!("{flag} needs a value")) };
         let parsed = match flag.as_str() {
-            "--program" => Ok(program = Some(PathBuf::from(value))),
-            "--config" => Ok(config = Some(PathBuf::from(value))),
-            "--name" => Ok(name = Some(value.clone())),
-            "--output" | "-o" => Ok(output = Some(PathBuf::from(value))),
+            "--program" => set(&mut program, PathBuf::from(value)),
+            "--config" => set(&mut config, PathBuf::from(value)),
+            "--name" => set(&mut name, value.clone()),
+            "--output" | "-o" => set(&mut output, PathBuf::from(value)),
             "--add" => Add::parse(value).map(|a| adds.push(a)),
             "--arch" => Arch::parse(value).map(|a| arch = a),
             _ => return usage(&format!("unknown option {flag:?}")),
         };
         if let Err(e) = parsed {
-            return usage(&e.0);
+            return usage(&format!("{flag}: {e}"));
         }
     }
     let (Some(program), Some(config), Some(name), Some(output)) = (program, config, name, output) else {
@@ -97,6 +97,14 @@ fn main() -> ExitCode {
             eprintln!("cloudabi-oci: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Sets an option given once.
+fn set<T>(slot: &mut Option<T>, value: T) -> Result<(), Error> {
+    match slot.replace(value) {
+        None => Ok(()),
+        Some(_) => Err(Error::new("given twice")),
     }
 }
 
