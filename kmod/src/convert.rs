@@ -557,15 +557,6 @@ pub fn exec_argc(data: &[u8]) -> usize {
 
 // ---- signals ---------------------------------------------------------------
 
-/// The disposition `proc_raise` sets for native signal `sig` before it
-/// sends it: the default action (`SIG_DFL`), so that a raise does what
-/// CloudABI specifies even for SIGPIPE, which exec sets to `SIG_IGN` (the
-/// in-tree `cloudabi_sys_proc_raise` reset the disposition the same way).
-/// `None` for SIGKILL and SIGSTOP, whose action cannot be changed.
-pub fn raise_disposition(sig: i32) -> Option<usize> {
-    (sig != SIGKILL && sig != SIGSTOP).then_some(SIG_DFL)
-}
-
 /// `fc_nioctls` for the limits of a new descriptor with Capsicum rights
 /// `c`: -1 (no ioctl list: CAP_IOCTL alone decides) only when `CAP_IOCTL`
 /// is among the rights, else 0. `filecaps_validate()` (sys/kern/
@@ -611,16 +602,6 @@ pub fn native_signal(s: Signal) -> i32 {
 mod tests {
     use super::*;
     use sys::rights::cap;
-
-    #[test]
-    fn raise_uses_the_default_action_even_for_sigpipe() {
-        // exec leaves SIGPIPE ignored; a raise must still terminate.
-        assert_eq!(raise_disposition(SIGPIPE), Some(SIG_DFL));
-        assert_eq!(raise_disposition(native_signal(Signal::PIPE)), Some(SIG_DFL));
-        assert_eq!(raise_disposition(native_signal(Signal::USR1)), Some(SIG_DFL));
-        assert_eq!(raise_disposition(SIGKILL), None);
-        assert_eq!(raise_disposition(SIGSTOP), None);
-    }
 
     #[test]
     fn tell_without_seeking() {

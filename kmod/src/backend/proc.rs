@@ -14,7 +14,7 @@ use crate::convert;
 use crate::ffi::access;
 use crate::ffi::kern::{ForkReq, ImageArgs};
 use crate::ffi::kpi;
-use crate::ffi::signal::{KillArgs, Sigaction};
+use crate::ffi::signal::KillArgs;
 use crate::ffi::types::Vmspace;
 
 impl FreeBsd {
@@ -154,12 +154,9 @@ impl ProcOps for FreeBsd {
         // SAFETY: the current process.
         let pid = unsafe { access::p_pid(access::td_proc(self.td)) };
         let signum = convert::native_signal(sig);
-        if let Some(handler) = convert::raise_disposition(signum) {
-            let act = Sigaction { sa_handler: handler, sa_flags: 0, sa_mask: [0; 4] };
-            // SAFETY: `act` is a valid sigaction; no old action is asked
-            // for. It only fails for signals whose action is fixed.
-            unsafe { kpi::kern_sigaction(self.td, signum, &act, ptr::null_mut(), 0) };
-        }
+        // The signal takes the process's current action, as the in-tree
+        // cloudabi_sys_proc_raise (pksignal, no reset) did: SIGPIPE, which
+        // exec sets to ignored for every CloudABI process, is discarded.
         let mut args = KillArgs { pid, _pad0: [0; 4], signum, _pad1: [0; 4] };
         // SAFETY: kill(2) of the caller's own process (allowed in
         // capability mode).
