@@ -134,7 +134,12 @@ fn assert_error(outcome: &Outcome, code: i32, stderr: &str) {
 fn help_and_version() {
     let help = with_stdin(&["--help"], "");
     assert_eq!(help.code, Some(0));
-    assert!(help.stdout.contains("Usage: cloudabi-run [OPTIONS] [EXECUTABLE] [ARG]..."), "{}", help.stdout);
+    assert!(
+        help.stdout.contains("Usage: cloudabi-run [OPTIONS] <EXECUTABLE> < config.yaml"),
+        "{}",
+        help.stdout
+    );
+    assert!(help.stdout.contains("cloudabi-run [OPTIONS] --exec <EXECUTABLE> [ARG]..."), "{}", help.stdout);
     for flag in ["--config <FILE>", "--trace", "--dump-argdata"] {
         assert!(help.stdout.contains(flag), "{flag}");
     }
