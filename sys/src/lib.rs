@@ -10,6 +10,7 @@
 #![no_std]
 
 pub mod backend;
+pub mod caplist;
 mod core;
 pub mod errno;
 pub mod inflight;

@@ -7,8 +7,10 @@
 //! `fd_dup` copies them. New descriptors are also limited to the rights that
 //! make sense for their file type ([`for_new_fd`]).
 //!
-//! The FreeBSD module stores rights as Capsicum rights on the file; this
-//! module also holds that mapping ([`to_capsicum`], [`from_capsicum`]).
+//! The FreeBSD module stores rights as Capsicum rights on the descriptor,
+//! plus the exact CloudABI rights in its ioctl list ([`crate::caplist`]);
+//! this module holds the Capsicum mapping ([`to_capsicum`],
+//! [`from_capsicum`]).
 
 use abi::{Errno, Filetype, Rights};
 
@@ -160,10 +162,11 @@ pub mod cap {
     pub const LINKAT_SOURCE: u64 = LOOKUP | 0x20000000000;
     pub const RENAMEAT_TARGET: u64 = LOOKUP | 0x40000000000;
     pub const EVENT: u64 = right(1, 0x20);
+    pub const IOCTL: u64 = right(1, 0x80);
 
     /// Every constant above with its C name, for checks against the
     /// headers.
-    pub static NAMED: [(&str, u64); 25] = [
+    pub static NAMED: [(&str, u64); 26] = [
         ("CAP_READ", READ),
         ("CAP_WRITE", WRITE),
         ("CAP_SEEK_TELL", SEEK_TELL),
@@ -189,6 +192,7 @@ pub mod cap {
         ("CAP_LINKAT_SOURCE", LINKAT_SOURCE),
         ("CAP_RENAMEAT_TARGET", RENAMEAT_TARGET),
         ("CAP_EVENT", EVENT),
+        ("CAP_IOCTL", IOCTL),
     ];
 }
 
