@@ -184,6 +184,7 @@ fn rust_type(c: &str, line: usize) -> String {
         "uint32_t *" | "volatile uint32_t *" => "*mut u32",
         "int32_t *" => "*mut i32",
         "uint8_t *" => "*mut u8",
+        "u_long *" => "*mut u64",
         "int *" => "*mut c_int",
         "mode_t" => "u16",
         "clockid_t" => "c_int",

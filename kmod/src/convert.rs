@@ -67,12 +67,14 @@ pub fn filetype_of_dirent(d_type: u8) -> Filetype {
     }
 }
 
-/// The CloudABI rights of a descriptor: what its Capsicum rights allow for
-/// its type (`sys::rights::from_capsicum`), without `fd_read`/`fd_write`
-/// when the file is not open for reading/writing (as FreeBSD's
-/// `cloudabi_fd_stat_get` reported them).
-pub fn rights(caps: CapRights, ft: Filetype, f_flag: u32) -> FdRights {
-    let mut r = sys::rights::from_capsicum(caps, ft);
+/// The CloudABI rights of a descriptor: its exact rights if its ioctl
+/// list carries them (`sys::caplist`), else what its Capsicum rights allow
+/// for its type (`sys::rights::from_capsicum`), never more than the latter;
+/// without `fd_read`/`fd_write` when the file is not open for
+/// reading/writing (as FreeBSD's `cloudabi_fd_stat_get` reported them).
+pub fn rights(caps: CapRights, ioctls: &[u64], ft: Filetype, f_flag: u32) -> FdRights {
+    let derived = sys::rights::from_capsicum(caps, ft);
+    let mut r = sys::caplist::effective(ioctls, derived);
     if f_flag & FREAD == 0 {
         r.base = r.base.difference(Rights::FD_READ);
     }
@@ -82,9 +84,25 @@ pub fn rights(caps: CapRights, ft: Filetype, f_flag: u32) -> FdRights {
     r
 }
 
-/// The Capsicum rights a descriptor with `r` gets: one set for both.
+/// The Capsicum rights a descriptor with exact rights `r` gets
+/// (`sys::caplist::capsicum_for`: one set for both, with `CAP_IOCTL` for
+/// the list and `CAP_SEEK` with `mem_map`).
 pub fn capsicum(r: FdRights) -> CapRights {
-    sys::rights::to_capsicum(r.base | r.inheriting)
+    sys::caplist::capsicum_for(r)
+}
+
+/// Capsicum rights for limits without an ioctl list: `c` without
+/// `CAP_IOCTL`, so that no ioctl is allowed and `fc_nioctls` is 0, as
+/// `filecaps_validate()` (sys/kern/kern_descrip.c) requires without it.
+pub fn listless(c: CapRights) -> CapRights {
+    c.without(CAP_IOCTL)
+}
+
+/// `fc_nioctls` for limits whose list pointer is NULL: -1 (no ioctl
+/// limit list) stays -1, any other count becomes 0 (the empty list), never
+/// a count over a NULL list (`cap_ioctl_check` would read it).
+pub fn listless_nioctls(nioctls: i16) -> i16 {
+    if nioctls < 0 { -1 } else { 0 }
 }
 
 // ---- descriptor flags ----------------------------------------------------
@@ -557,23 +575,6 @@ pub fn exec_argc(data: &[u8]) -> usize {
 
 // ---- signals ---------------------------------------------------------------
 
-/// `fc_nioctls` for the limits of a new descriptor with Capsicum rights
-/// `c`: -1 (no ioctl list: CAP_IOCTL alone decides) only when `CAP_IOCTL`
-/// is among the rights, else 0. `filecaps_validate()` (sys/kern/
-/// kern_descrip.c, called by `_finstall`/`falloc_caps`) asserts "ioctls
-/// without CAP_IOCTL" otherwise, which panics INVARIANTS kernels; no
-/// CloudABI right maps to `CAP_IOCTL`, so in practice this is 0.
-pub fn new_nioctls(c: CapRights) -> i16 {
-    if c.has(CAP_IOCTL) { -1 } else { 0 }
-}
-
-/// `fc_nioctls` for another descriptor of a file whose limits hold
-/// `nioctls`: -1 (no ioctl limit list) stays -1; a list, which would have
-/// to be copied, becomes the empty list (no ioctl), never a wider one.
-pub fn narrowed_nioctls(nioctls: i16) -> i16 {
-    if nioctls < 0 { -1 } else { 0 }
-}
-
 /// `fd_seek(0, CUR)` ("tell") from a file's type and current offset,
 /// without `kern_lseek`, which demands `CAP_SEEK` (`cap_seek_rights`) even
 /// for a tell, where CloudABI's `fd_tell` suffices. The result is what
@@ -618,24 +619,49 @@ mod tests {
     }
 
     #[test]
-    fn new_descriptors_have_an_ioctl_list_only_with_cap_ioctl() {
+    fn limits_without_a_list_have_no_cap_ioctl() {
         // filecaps_validate: fc_nioctls == 0 || CAP_IOCTL is set.
-        assert_eq!(new_nioctls(CapRights::NONE), 0);
-        assert_eq!(new_nioctls(CapRights::NONE.with(CAP_ACCEPT)), 0);
-        assert_eq!(new_nioctls(CapRights::NONE.with(CAP_IOCTL)), -1);
-        // No CloudABI right grants CAP_IOCTL.
         let all = capsicum(FdRights { base: Rights::ALL, inheriting: Rights::ALL });
-        assert_eq!(new_nioctls(all), 0);
+        assert!(all.has(CAP_IOCTL), "exact rights need the list, so CAP_IOCTL");
+        let l = listless(all);
+        assert!(!l.has(CAP_IOCTL));
+        assert_eq!(listless(l), l);
+        // Only CAP_IOCTL's own bit goes: the index marker and CAP_EVENT stay.
+        assert!(l.has(cap::EVENT));
+        assert_eq!(l.0[0], all.0[0]);
+        assert_eq!(listless(CapRights::NONE), CapRights::NONE);
+        assert_eq!(listless_nioctls(-1), -1);
+        for n in [0i16, 1, 63, 256, i16::MAX] {
+            assert_eq!(listless_nioctls(n), 0, "{n}");
+        }
     }
 
     #[test]
-    fn sent_descriptors_never_allow_more_ioctls() {
-        // -1: no list (ioctls governed by CAP_IOCTL alone), as the original.
-        assert_eq!(narrowed_nioctls(-1), -1);
-        // A list of any length becomes the empty list: fewer, never more.
-        for n in [0i16, 1, 7, 256, i16::MAX] {
-            assert_eq!(narrowed_nioctls(n), 0, "{n}");
-        }
+    fn exact_rights_come_from_the_list() {
+        let exact = FdRights { base: Rights::FD_SEEK | Rights::FD_READ, inheriting: Rights::EMPTY };
+        let caps = capsicum(exact);
+        let (list, n) = sys::caplist::encode(exact);
+        let r = rights(caps, &list[..n], Filetype::REGULAR_FILE, FREAD | FWRITE);
+        assert_eq!(r, exact, "CAP_SEEK includes CAP_SEEK_TELL, but fd_tell is not granted");
+        // Without the list: the Capsicum derivation (both).
+        let r = rights(caps, &[], Filetype::REGULAR_FILE, FREAD | FWRITE);
+        assert!(r.base.contains(Rights::FD_SEEK | Rights::FD_TELL));
+        // A list never widens what Capsicum and the access mode allow.
+        let (list, n) = sys::caplist::encode(FdRights { base: Rights::ALL, inheriting: Rights::ALL });
+        let r = rights(caps, &list[..n], Filetype::REGULAR_FILE, FWRITE);
+        // (file_advise needs no Capsicum right; fd_read goes with FREAD.)
+        assert_eq!(r.base, Rights::FD_TELL | Rights::FD_SEEK | Rights::FILE_ADVISE);
+        assert_eq!(r.inheriting, Rights::EMPTY);
+        // A directory: base and inheriting apart (Capsicum has one set).
+        let dir = FdRights { base: Rights::FILE_READLINK, inheriting: Rights::FD_READ };
+        let (list, n) = sys::caplist::encode(dir);
+        assert_eq!(rights(capsicum(dir), &list[..n], Filetype::DIRECTORY, FREAD), dir);
+        // mem_map with fd_read and no fd_seek: Capsicum gets CAP_MMAP_R
+        // (kern_mmap's check), the CloudABI rights stay without fd_seek.
+        let m = FdRights { base: Rights::MEM_MAP | Rights::FD_READ, inheriting: Rights::EMPTY };
+        let (list, n) = sys::caplist::encode(m);
+        assert!(capsicum(m).has(cap::MMAP | cap::SEEK | cap::READ));
+        assert_eq!(rights(capsicum(m), &list[..n], Filetype::REGULAR_FILE, FREAD), m);
     }
 
     #[test]
@@ -669,24 +695,24 @@ mod tests {
     #[test]
     fn rights_follow_capsicum_type_and_access_mode() {
         let all = capsicum(FdRights { base: Rights::ALL, inheriting: Rights::ALL });
-        let r = rights(all, Filetype::REGULAR_FILE, FREAD | FWRITE);
+        let r = rights(all, &[], Filetype::REGULAR_FILE, FREAD | FWRITE);
         assert_eq!(r, sys::rights::max_for(Filetype::REGULAR_FILE));
-        let r = rights(all, Filetype::REGULAR_FILE, FREAD);
+        let r = rights(all, &[], Filetype::REGULAR_FILE, FREAD);
         assert!(r.base.contains(Rights::FD_READ) && !r.base.contains(Rights::FD_WRITE));
-        let r = rights(all, Filetype::REGULAR_FILE, FWRITE);
+        let r = rights(all, &[], Filetype::REGULAR_FILE, FWRITE);
         assert!(!r.base.contains(Rights::FD_READ) && r.base.contains(Rights::FD_WRITE));
         // A read-only directory still passes write rights on.
-        let r = rights(all, Filetype::DIRECTORY, FREAD);
+        let r = rights(all, &[], Filetype::DIRECTORY, FREAD);
         assert!(r.inheriting.contains(Rights::FD_WRITE));
         // Process descriptors: CAP_FSTAT | CAP_EVENT.
         let pd = CapRights::NONE.with(cap::FSTAT).with(cap::EVENT);
-        let r = rights(pd, Filetype::PROCESS, FREAD | FWRITE);
+        let r = rights(pd, &[], Filetype::PROCESS, FREAD | FWRITE);
         assert_eq!(r.base, Rights::FILE_STAT_FGET | Rights::POLL_PROC_TERMINATE);
         assert_eq!(r.inheriting, Rights::EMPTY);
         // Narrowing never needs a Capsicum right the descriptor lacks.
         for ft in Filetype::VALUES {
             let had = capsicum(FdRights { base: Rights::ALL, inheriting: Rights::EMPTY });
-            let got = rights(had, ft, FREAD | FWRITE);
+            let got = rights(had, &[], ft, FREAD | FWRITE);
             let again = capsicum(got);
             for w in 0..2 {
                 assert_eq!(again.0[w] & !had.0[w], 0, "{ft:?}");

@@ -64,17 +64,27 @@ pub const MAX_ENTRIES: usize = 1 + 2 * Rights::ALL.bits().count_ones() as usize;
 /// inheriting right, in bit order. Returns the entries and their number.
 pub fn encode(r: FdRights) -> ([u64; MAX_ENTRIES], usize) {
     let mut out = [0u64; MAX_ENTRIES];
-    out[0] = MARKER;
-    let mut n = 1;
-    for (kind, set) in [(BASE, r.base), (INHERITING, r.inheriting)] {
-        for bit in 0..64u64 {
-            if set.bits() & Rights::ALL.bits() & (1 << bit) != 0 {
-                out[n] = kind | bit;
-                n += 1;
-            }
-        }
-    }
+    let n = encode_into(r, &mut out);
     (out, n)
+}
+
+/// [`encode`] into `out` (which should hold [`MAX_ENTRIES`]; entries that
+/// do not fit are left out): the number of entries written.
+pub fn encode_into(r: FdRights, out: &mut [u64]) -> usize {
+    let entries =
+        core::iter::once(MARKER).chain(entries(BASE, r.base)).chain(entries(INHERITING, r.inheriting));
+    let mut n = 0;
+    for (slot, e) in out.iter_mut().zip(entries) {
+        *slot = e;
+        n += 1;
+    }
+    n
+}
+
+/// One entry of `kind` per right of `set`.
+fn entries(kind: u64, set: Rights) -> impl Iterator<Item = u64> {
+    let bits = set.bits() & Rights::ALL.bits();
+    (0..64u64).filter(move |b| bits & (1 << b) != 0).map(move |b| kind | b)
 }
 
 /// The exact rights a list holds, or `None` if it has no tagged entry (the
@@ -169,6 +179,8 @@ mod tests {
         }
         let (l, n) = encode(FdRights::NONE);
         assert_eq!(n, 1);
+        let mut short = [0u64; 2];
+        assert_eq!(encode_into(rights(Rights::ALL, Rights::ALL), &mut short), 2, "never past the end");
         assert_eq!(decode(&l[..n]), Some(FdRights::NONE), "the marker alone: no rights, not 'unknown'");
     }
 

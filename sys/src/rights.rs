@@ -245,6 +245,20 @@ impl CapRights {
         CapRights(w)
     }
 
+    /// Removes a `CAPRIGHT(idx, bit)` value's bits from its word (the
+    /// index marker stays).
+    pub const fn without(self, right: u64) -> CapRights {
+        let mut w = self.0;
+        let idx = if right & (1 << 58) != 0 { 1 } else { 0 };
+        w[idx] &= !(right & ((1 << 57) - 1));
+        CapRights(w)
+    }
+
+    /// The rights present in both (the index markers stay).
+    pub const fn intersection(self, other: CapRights) -> CapRights {
+        CapRights([self.0[0] & other.0[0], self.0[1] & other.0[1]])
+    }
+
     /// True if every bit of `right` is present in its word.
     pub const fn has(self, right: u64) -> bool {
         let idx = if right & (1 << 58) != 0 { 1 } else { 0 };

@@ -7,7 +7,7 @@ use core::ptr;
 use abi::*;
 use sys::backend::*;
 
-use super::{FileRef, FreeBsd, cap_rights_t, filecaps};
+use super::{FileRef, FreeBsd, OwnedCaps, cap_rights_t};
 use crate::consts::*;
 use crate::convert;
 use crate::ffi::kern::{Iovec, Uio};
@@ -130,20 +130,43 @@ impl FdOps for FreeBsd {
         self.check(e)
     }
 
-    fn fd_set_rights(&mut self, fd: Fd, _: &FileRef, rights: FdRights) -> Result<(), Errno> {
-        let mut caps = cap_rights_t(convert::capsicum(rights));
-        // SAFETY: cap_rights_limit(2); the kernel only narrows (ENOTCAPABLE
-        // otherwise).
-        let e = unsafe { kpi::kern_cap_rights_limit(self.td, fd.raw() as c_int, &mut caps) };
+    fn fd_set_rights(&mut self, fd: Fd, file: &FileRef, rights: FdRights) -> Result<(), Errno> {
+        let n = fd.raw() as c_int;
+        // Never ask for a Capsicum right the descriptor lacks (its limits
+        // may have been set by someone else): only narrow.
+        let had = file.cap_rights();
+        if !file.holds_exact_list() {
+            // Limited natively without CAP_IOCTL (or with a foreign ioctl
+            // list): no list can be added (kern_cap_rights_limit cannot
+            // add CAP_IOCTL), so only the Capsicum rights narrow, and the
+            // rights stay derived from them (docs/kmod.md, "Exact rights").
+            let mut caps = cap_rights_t(convert::listless(convert::capsicum(rights)).intersection(had));
+            // SAFETY: cap_rights_limit(2); the kernel only narrows
+            // (ENOTCAPABLE otherwise).
+            let e = unsafe { kpi::kern_cap_rights_limit(self.td, n, &mut caps) };
+            return self.check(e);
+        }
+        let mut caps = cap_rights_t(convert::capsicum(rights).intersection(had));
+        // SAFETY: as above; CAP_IOCTL stays, so the list stays.
+        let e = unsafe { kpi::kern_cap_rights_limit(self.td, n, &mut caps) };
+        self.check(e)?;
+        // The narrower list is a subset of the entries the descriptor has
+        // (one entry per right, sys::caplist), which is all
+        // cap_ioctls_limit(2) allows.
+        let (list, len) = OwnedCaps::exact(rights).take_list();
+        // SAFETY: kern_cap_ioctls_limit takes the M_FILECAPS list over
+        // and frees it (or the one it replaces) on every path.
+        let e = unsafe { kpi::kern_cap_ioctls_limit(self.td, n, list, len) };
         self.check(e)
     }
 
     fn fd_create_shm(&mut self, rights: FdRights) -> Result<Fd, Errno> {
-        let mut caps = filecaps(convert::capsicum(rights));
+        let mut caps = OwnedCaps::exact(rights);
         // SAFETY: shm_open(SHM_ANON, O_RDWR) (allowed in capability mode);
-        // the descriptor is installed with `caps`, which has no allocated
-        // parts.
-        let e = unsafe { kpi::kern_shm_open(self.td, SHM_ANON as *const c_char, O_RDWR, 0, &mut caps) };
+        // the descriptor is installed with `caps`, which the kernel takes
+        // over on success (freed by OwnedCaps otherwise).
+        let e =
+            unsafe { kpi::kern_shm_open(self.td, SHM_ANON as *const c_char, O_RDWR, 0, caps.as_mut_ptr()) };
         self.check(e)?;
         Ok(Fd::new(self.retval() as u32))
     }
@@ -155,17 +178,17 @@ impl FdOps for FreeBsd {
         // stored in `sv`.
         let e = unsafe { kpi::kern_socketpair(self.td, AF_UNIX, i32::from(kind), 0, sv.as_mut_ptr()) };
         self.check(e)?;
-        let a = match self.limit_new(sv[0], rights) {
+        let a = match self.install_exact(sv[0], rights, 0) {
             Ok(a) => a,
             Err(e) => {
                 self.close_quietly(sv[1]);
                 return Err(e);
             }
         };
-        match self.limit_new(sv[1], rights) {
+        match self.install_exact(sv[1], rights, 0) {
             Ok(b) => Ok((a, b)),
             Err(e) => {
-                self.close_quietly(sv[0]);
+                self.close_quietly(a.raw() as c_int);
                 Err(e)
             }
         }

@@ -111,18 +111,40 @@ impl FreeBsd {
         self.retval() as c_int
     }
 
-    /// Narrows the Capsicum rights of `fd` to `rights` (a new descriptor
-    /// the backend just made); on failure the descriptor is closed.
-    fn limit_new(&mut self, fd: c_int, rights: sys::backend::FdRights) -> Result<Fd, Errno> {
-        let mut caps = cap_rights_t(convert::capsicum(rights));
-        // SAFETY: `caps` is a valid cap_rights_t; kern_cap_rights_limit
-        // only reads it.
-        let e = unsafe { kpi::kern_cap_rights_limit(self.td, fd, &mut caps) };
-        if let Err(err) = self.check(e) {
-            self.close_quietly(fd);
-            return Err(err);
-        }
-        Ok(Fd::new(fd as u32))
+    /// Gives a descriptor this syscall has just made (`kern_openat`,
+    /// `kern_accept4`, `kern_socketpair`) its exact rights: its file is
+    /// installed again with limits carrying `rights` ([`OwnedCaps::exact`])
+    /// and `fd` closed; the new number is returned (usually `fd` again,
+    /// the lowest free one). The kernel's own limits of such a descriptor
+    /// cannot be turned into these in place: `kern_openat` gives it the
+    /// directory's limits, ioctl list included (namei's strictly relative
+    /// lookup), and a list may only shrink (`kern_cap_ioctls_limit`). On
+    /// failure nothing is left installed.
+    fn install_exact(
+        &mut self,
+        fd: c_int,
+        rights: sys::backend::FdRights,
+        flags: c_int,
+    ) -> Result<Fd, Errno> {
+        let (file, _) = match self.fd_get(Fd::new(fd as u32)) {
+            Ok(found) => found,
+            Err(e) => {
+                self.close_quietly(fd);
+                return Err(e);
+            }
+        };
+        let mut caps = OwnedCaps::exact(rights);
+        // SAFETY: closes `fd` only if it still holds the file (fdclose
+        // checks), dropping the table's reference; `file` holds its own.
+        unsafe { kpi::fdclose(self.td, file.fp(), fd) };
+        let mut new: c_int = -1;
+        // SAFETY: installs the referenced file at the lowest free number
+        // (finstall takes its own reference); on success it takes the
+        // limits over and leaves `caps` zeroed, on failure they stay ours
+        // (freed by OwnedCaps).
+        let e = unsafe { kpi::finstall(self.td, file.fp(), &mut new, flags, caps.as_mut_ptr()) };
+        self.check(e)?;
+        Ok(Fd::new(new as u32))
     }
 
     /// Closes a descriptor the backend made itself, ignoring errors.
@@ -137,18 +159,86 @@ pub(crate) fn cap_rights_t(c: CapRights) -> CapRightsT {
     CapRightsT { cr_rights: c.0 }
 }
 
-/// Capsicum limits for a new descriptor: `rights`, no ioctl limit list
-/// if `CAP_IOCTL` is among them (else the empty list), and every fcntl if
-/// `CAP_FCNTL` is, none otherwise: `filecaps_validate` asserts both
-/// (sys/kern/kern_descrip.c; INVARIANTS kernels panic otherwise).
+/// Capsicum limits without an ioctl list: `c` without `CAP_IOCTL` (no
+/// ioctl at all), every fcntl if `CAP_FCNTL` is among them, none
+/// otherwise: `filecaps_validate` asserts both (sys/kern/kern_descrip.c;
+/// INVARIANTS kernels panic otherwise).
 pub(crate) fn filecaps(c: CapRights) -> Filecaps {
+    let c = convert::listless(c);
     let fcntls = if c.has(sys::rights::cap::FCNTL) { CAP_FCNTL_ALL } else { 0 };
-    Filecaps {
-        fc_rights: cap_rights_t(c),
-        fc_ioctls: ptr::null_mut(),
-        fc_nioctls: convert::new_nioctls(c),
-        fc_fcntls: fcntls,
+    Filecaps { fc_rights: cap_rights_t(c), fc_ioctls: ptr::null_mut(), fc_nioctls: 0, fc_fcntls: fcntls }
+}
+
+/// Capsicum limits the backend holds until the kernel takes them over:
+/// `finstall`, `kern_shm_open` and `fork1` move them into the descriptor
+/// table on success (`filecaps_move`, which zeroes the source) and leave
+/// them to the caller on failure (sys/kern/kern_descrip.c: `_finstall`,
+/// `falloc_caps`, 15.0). An ioctl list still held is freed on drop.
+pub(crate) struct OwnedCaps(Filecaps);
+
+impl OwnedCaps {
+    /// Limits without a list (see [`filecaps`]).
+    pub(crate) fn listless(c: CapRights) -> OwnedCaps {
+        OwnedCaps(filecaps(c))
     }
+
+    /// Limits carrying exact CloudABI rights: the Capsicum rights they
+    /// need (`convert::capsicum`) and the ioctl list of `sys::caplist`,
+    /// copied by `filecaps_copy` into an `M_FILECAPS` allocation (the
+    /// type the kernel frees descriptor limits with; malloc `M_WAITOK`,
+    /// which does not fail).
+    pub(crate) fn exact(rights: sys::backend::FdRights) -> OwnedCaps {
+        let mut list = [0u64; sys::caplist::MAX_ENTRIES];
+        let n = sys::caplist::encode_into(rights, &mut list);
+        let c = convert::capsicum(rights);
+        let fcntls = if c.has(sys::rights::cap::FCNTL) { CAP_FCNTL_ALL } else { 0 };
+        let src = Filecaps {
+            fc_rights: cap_rights_t(c),
+            fc_ioctls: list.as_mut_ptr(),
+            fc_nioctls: n as i16,
+            fc_fcntls: fcntls,
+        };
+        OwnedCaps(copy_caps(&src))
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut Filecaps {
+        &mut self.0
+    }
+
+    /// Gives up the ioctl list (for `kern_cap_ioctls_limit`, which takes
+    /// it over on every path): its address and length.
+    fn take_list(&mut self) -> (*mut u64, usize) {
+        let p = core::mem::replace(&mut self.0.fc_ioctls, ptr::null_mut());
+        let n = if p.is_null() { 0 } else { self.0.fc_nioctls.max(0) as usize };
+        self.0.fc_nioctls = 0;
+        (p.cast(), n)
+    }
+}
+
+impl Drop for OwnedCaps {
+    fn drop(&mut self) {
+        if !self.0.fc_ioctls.is_null() {
+            // SAFETY: the list is an M_FILECAPS allocation of ours
+            // (filecaps_copy), not taken over by the kernel.
+            unsafe { kpi::filecaps_free(&mut self.0) };
+        }
+    }
+}
+
+/// A copy of `src` whose ioctl list (if any) is a new `M_FILECAPS`
+/// allocation. A count without a list (`fc_nioctls > 0`, `fc_ioctls`
+/// NULL) becomes the empty list, never a count over a NULL pointer.
+fn copy_caps(src: &Filecaps) -> Filecaps {
+    let mut dst = filecaps(CapRights::NONE);
+    // SAFETY: `src` is valid and its list (if not NULL) has `fc_nioctls`
+    // entries; filecaps_copy with `locked` true copies the structure and
+    // allocates the list copy with M_WAITOK (it cannot fail then and
+    // returns true); `src` stays the caller's.
+    unsafe { kpi::filecaps_copy(src, &mut dst, true) };
+    if dst.fc_ioctls.is_null() {
+        dst.fc_nioctls = convert::listless_nioctls(dst.fc_nioctls);
+    }
+    dst
 }
 
 /// A descriptor looked up for one syscall: its number, a reference on its
@@ -175,16 +265,32 @@ impl FileRef {
         CapRights(self.caps.fc_rights.cr_rights)
     }
 
-    /// Limits for another descriptor of this file that allow no more than
-    /// this one: the same rights and fcntls, and no ioctl at all if this
-    /// one has an ioctl list (which would have to be copied).
-    pub fn sendable_caps(&self) -> Filecaps {
-        Filecaps {
-            fc_rights: self.caps.fc_rights,
-            fc_ioctls: ptr::null_mut(),
-            fc_nioctls: convert::narrowed_nioctls(self.caps.fc_nioctls),
-            fc_fcntls: self.caps.fc_fcntls,
+    /// The descriptor's ioctl limit list at lookup (empty when it has
+    /// none), where `sys::caplist` keeps exact CloudABI rights.
+    pub fn ioctls(&self) -> &[u64] {
+        if self.caps.fc_ioctls.is_null() || self.caps.fc_nioctls <= 0 {
+            return &[];
         }
+        // SAFETY: fget_cap copied the descriptor's list (`fc_nioctls`
+        // entries) into an allocation `self` owns until drop.
+        unsafe {
+            core::slice::from_raw_parts(self.caps.fc_ioctls.cast::<u64>(), self.caps.fc_nioctls as usize)
+        }
+    }
+
+    /// The descriptor has `CAP_IOCTL` and an ioctl list that is either
+    /// absent (-1: any list may be set) or carries exact rights: its
+    /// rights can be narrowed exactly with `kern_cap_ioctls_limit`.
+    pub fn holds_exact_list(&self) -> bool {
+        self.cap_rights().has(crate::consts::CAP_IOCTL)
+            && (self.caps.fc_nioctls == -1 || sys::caplist::decode(self.ioctls()).is_some())
+    }
+
+    /// Limits for another descriptor of this file that allow no more than
+    /// this one: a copy of them, ioctl list (and so exact rights)
+    /// included.
+    pub fn sendable_caps(&self) -> OwnedCaps {
+        OwnedCaps(copy_caps(&self.caps))
     }
 
     /// `f_flag` of the file (FREAD, FWRITE, FNONBLOCK, ...).
@@ -427,7 +533,7 @@ impl Files for FreeBsd {
         }
         let file = FileRef { fd: n, fp, caps };
         let filetype = file.filetype();
-        let rights = convert::rights(file.cap_rights(), filetype, file.f_flag());
+        let rights = convert::rights(file.cap_rights(), file.ioctls(), filetype, file.f_flag());
         Ok((file, FdInfo { filetype, rights }))
     }
 }

@@ -39,7 +39,8 @@ impl PathOps for FreeBsd {
         let flags = convert::open_flags(oflags, fdflags, rights.base, follow);
         // SAFETY: openat(2) with a NUL-terminated kernel path. The new
         // descriptor starts with the directory's Capsicum limits (namei's
-        // strictly relative lookup) and is narrowed below.
+        // strictly relative lookup) and is installed again with its own
+        // exact rights below.
         let e = unsafe { kpi::kern_openat(self.td, dir.fd(), c(path), UIO_SYSSPACE, flags, NEW_MODE) };
         self.check(e)?;
         let fd = self.retval_fd();
@@ -51,7 +52,9 @@ impl PathOps for FreeBsd {
                 return Err(e);
             }
         };
-        self.limit_new(fd, sys::rights::for_new_fd(filetype, rights))
+        // Lookups through the new descriptor stay beneath it, as
+        // kern_openat's own O_RESOLVE_BENEATH installation had it.
+        self.install_exact(fd, sys::rights::for_new_fd(filetype, rights), O_RESOLVE_BENEATH)
     }
 
     fn path_mkdir(&mut self, dir: &FileRef, path: &Path<'_>) -> Result<(), Errno> {

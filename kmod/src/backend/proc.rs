@@ -8,7 +8,7 @@ use core::ptr;
 use abi::*;
 use sys::backend::*;
 
-use super::{FileRef, FreeBsd, KernList, fdrop, filecaps};
+use super::{FileRef, FreeBsd, KernList, OwnedCaps, fdrop};
 use crate::consts::*;
 use crate::convert;
 use crate::ffi::access;
@@ -131,7 +131,7 @@ impl ProcOps for FreeBsd {
 
     fn proc_fork(&mut self, rights: FdRights) -> Result<(Fd, Tid), Errno> {
         let mut fd: c_int = -1;
-        let mut caps = filecaps(convert::capsicum(rights));
+        let mut caps = OwnedCaps::exact(rights);
         let mut fr = ForkReq {
             fr_flags: RFFDG | RFPROC | RFPROCDESC,
             fr_pages: 0,
@@ -139,12 +139,14 @@ impl ProcOps for FreeBsd {
             fr_procp: ptr::null_mut(),
             fr_pd_fd: &mut fd,
             fr_pd_flags: 0,
-            fr_pd_fcaps: &mut caps,
+            fr_pd_fcaps: caps.as_mut_ptr(),
             fr_flags2: 0,
         };
         // SAFETY: pdfork(2): a copy of the calling thread in a new process
         // with a copy of the descriptor table; the parent gets a process
-        // descriptor with `caps`. The child returns through sv_schedtail.
+        // descriptor with `caps` (taken over with the descriptor; freed by
+        // OwnedCaps if fork1 fails first). The child returns through
+        // sv_schedtail.
         let e = unsafe { kpi::fork1(self.td, &mut fr) };
         self.check(e)?;
         Ok((Fd::new(fd as u32), self.current_tid_raw()))

@@ -7,7 +7,7 @@ use core::ptr;
 use abi::*;
 use sys::backend::*;
 
-use super::{FileRef, FreeBsd, KernList, filecaps};
+use super::{FileRef, FreeBsd, KernList, OwnedCaps};
 use crate::consts::*;
 use crate::convert;
 use crate::ffi::access;
@@ -54,8 +54,9 @@ impl FreeBsd {
             let mut fd: c_int = -1;
             // SAFETY: installs the referenced file at a new descriptor
             // (finstall takes its own reference and, on success, the
-            // limits, which hold no allocation).
-            let e = unsafe { kpi::finstall(self.td, a.file.fp(), &mut fd, O_CLOEXEC, &mut caps) };
+            // limits with their copy of the ioctl list, so the exact
+            // rights travel; OwnedCaps frees the copy on failure).
+            let e = unsafe { kpi::finstall(self.td, a.file.fp(), &mut fd, O_CLOEXEC, caps.as_mut_ptr()) };
             if e != 0 {
                 self.detach(files);
                 return Err(e);
@@ -244,11 +245,12 @@ impl SockOps for FreeBsd {
         // for the duration of the accept: that descriptor allows nothing
         // more through CloudABI (CAP_ACCEPT maps to no right), and a
         // CloudABI process has no other way to use it.
-        let mut caps = filecaps(sock.cap_rights().with(CAP_ACCEPT));
+        let mut caps = OwnedCaps::listless(sock.cap_rights().with(CAP_ACCEPT));
         let mut tmp: c_int = -1;
         // SAFETY: installs the referenced socket file at a new descriptor
-        // (finstall takes its own reference) with `caps`, close-on-exec.
-        let e = unsafe { kpi::finstall(self.td, sock.fp(), &mut tmp, O_CLOEXEC, &mut caps) };
+        // (finstall takes its own reference) with `caps` (no ioctl list),
+        // close-on-exec.
+        let e = unsafe { kpi::finstall(self.td, sock.fp(), &mut tmp, O_CLOEXEC, caps.as_mut_ptr()) };
         self.check(e)?;
         // SAFETY: accept(2) on that descriptor, without the peer address
         // (15.x writes it into `sa`, which is big enough for any).
@@ -276,6 +278,8 @@ impl SockOps for FreeBsd {
         // the socket (fdclose checks), dropping its reference.
         unsafe { kpi::fdclose(self.td, sock.fp(), tmp) };
         self.check(e)?;
-        self.limit_new(conn, rights)
+        // The connection got the temporary descriptor's limits; it is
+        // installed again with its own exact rights.
+        self.install_exact(conn, rights, 0)
     }
 }
