@@ -72,6 +72,12 @@ pub struct Args {
     #[arg(long)]
     pub dump_argdata: bool,
 
+    /// With --dump-argdata: after each descriptor, the Capsicum limits a
+    /// native launch on FreeBSD sets on it (rights and the exact CloudABI
+    /// rights of its ioctl list), for the FreeBSD VM rig.
+    #[arg(long, requires = "dump_argdata")]
+    pub dump_limits: bool,
+
     /// Register CloudABI executables with Linux binfmt_misc, so that
     /// running one from a shell runs it with --exec (root). Prints what it
     /// wrote.
@@ -150,7 +156,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
         // anything (resources::Checker).
         let resolved = resolve::resolve(&tree, &mut resources::Checker::new(&exe, path)).map_err(located)?;
         let encoded = argdata::encode(&resolved.value);
-        let descriptions = resolved.fds.entries().iter().map(|d| d.description.as_str());
+        let limits = |d: &crate::resolve::Descriptor| {
+            if args.dump_limits { crate::native::caps::describe(d.ceiling) } else { None }
+        };
+        let descriptions = resolved.fds.entries().iter().map(|d| (d.description.as_str(), limits(d)));
         return dump::dump(&mut io::stdout().lock(), &encoded, descriptions)
             .map_err(|e| Failure::new(Status::OsError, format!("cannot write the dump: {e}")));
     }

@@ -8,7 +8,14 @@
 //!
 //! The hex line is the exact encoding; the value line is that encoding
 //! decoded again; each `fd` line is the program's descriptor number and
-//! the tag that asked for it.
+//! the tag that asked for it. With `--dump-limits`, a `limits` line after
+//! an `fd` line gives the Capsicum limits a native launch sets on that
+//! descriptor (`native::caps::describe`; none when nothing is limited):
+//!
+//! ```text
+//! fd 0: !file /etc (read)
+//! limits 0: capsicum 0x... 0x... rights 0x... 0x...
+//! ```
 
 use std::fmt;
 use std::io::{self, Write};
@@ -20,7 +27,7 @@ use crate::argdata;
 pub fn dump<'a>(
     out: &mut dyn Write,
     encoded: &[u8],
-    descriptions: impl IntoIterator<Item = &'a str>,
+    descriptions: impl IntoIterator<Item = (&'a str, Option<String>)>,
 ) -> io::Result<()> {
     write!(out, "argdata ({} bytes):", encoded.len())?;
     if !encoded.is_empty() {
@@ -48,8 +55,11 @@ pub fn dump<'a>(
         // Cannot happen for what the encoder produced; shown, not hidden.
         Err(e) => writeln!(out, "value: undecodable ({e})")?,
     }
-    for (index, description) in descriptions.into_iter().enumerate() {
+    for (index, (description, limits)) in descriptions.into_iter().enumerate() {
         writeln!(out, "fd {index}: {description}")?;
+        if let Some(limits) = limits {
+            writeln!(out, "limits {index}: {limits}")?;
+        }
     }
     out.flush()
 }
@@ -75,7 +85,7 @@ mod tests {
 
     fn dumped(encoded: &[u8], fds: &[&str]) -> String {
         let mut out = Vec::new();
-        dump(&mut out, encoded, fds.iter().copied()).unwrap();
+        dump(&mut out, encoded, fds.iter().map(|d| (*d, None))).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -84,6 +94,18 @@ mod tests {
         let encoded = [0x07, 0x81, 0x05, 0x82, 0x02, 0x01, 0x85, 0x03, 0, 0, 0, 0];
         let expected = "argdata (12 bytes): 078105820201850300000000\nvalue: [0, true, !fd 0]\nfd 0: !fd 1\n";
         assert_eq!(dumped(&encoded, &["!fd 1"]), expected);
+    }
+
+    #[test]
+    fn limits_follow_their_descriptor() {
+        let mut out = Vec::new();
+        let fds = [("!fd 1", None), ("!file x (read)", Some("capsicum 0x1 0x2 rights 0x3 0x4".to_string()))];
+        dump(&mut out, &[], fds).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with("fd 0: !fd 1\nfd 1: !file x (read)\nlimits 1: capsicum 0x1 0x2 rights 0x3 0x4\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -568,3 +568,39 @@ fn misspelt_tags_unclosed_brackets_and_ports_out_of_range() {
         "cloudabi-run: <stdin>:3:19: port 99999 in `127.0.0.1:99999` is out of range (0 to 65535)\n",
     );
 }
+
+#[test]
+fn dump_limits_names_the_native_capsicum_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("www")).unwrap();
+    let prog = program(dir.path());
+    let config = format!(
+        "{HEADER}- !file {{path: www, mode: directory}}\n- !file {{path: www, mode: read}}\n- !socket {{bind: \"127.0.0.1:0\"}}\n"
+    );
+    let out = Run {
+        args: vec!["--dump-argdata", "--dump-limits", &prog],
+        stdin: &config,
+        dir: Some(dir.path()),
+        ..Run::default()
+    }
+    .go();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().skip(2).collect();
+    // The writable directory is not limited; the read-only tree and the
+    // listening socket are, each with its exact rights.
+    assert_eq!(lines[0], "fd 0: !file www (directory)");
+    assert_eq!(lines[1], "fd 1: !file www (read)");
+    assert!(lines[2].starts_with("limits 1: capsicum 0x"), "{lines:?}");
+    assert_eq!(lines[3], "fd 2: !socket 127.0.0.1:0 (stream)");
+    let words: Vec<&str> = lines[4].split(' ').collect();
+    assert_eq!(words[..3], ["limits", "2:", "capsicum"], "{lines:?}");
+    let base = u64::from_str_radix(words[6].trim_start_matches("0x"), 16).unwrap();
+    let shutdown = abi::Rights::SOCK_SHUTDOWN.bits();
+    assert_eq!(base & shutdown, 0, "a listening socket has no sock_shutdown right");
+    assert_eq!(lines.len(), 5);
+    // Only with --dump-argdata.
+    let alone =
+        Run { args: vec!["--dump-limits", &prog], stdin: &config, dir: Some(dir.path()), ..Run::default() }
+            .go();
+    assert_eq!(alone.code, Some(64), "{alone:?}");
+}
