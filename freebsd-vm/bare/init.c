@@ -185,6 +185,53 @@ static void count_lines(const char *buf, long len, int *oks, int *others) {
   }
 }
 
+/*
+ * A descriptor word may start with "lim:W0:W1:BASE:INH:" (vmctl cases
+ * --limits, from cloudabi-run --dump-limits; 16 hex digits each): the
+ * Capsicum rights words and the exact CloudABI base and inheriting rights
+ * that cloudabi-run's native launch gives the descriptor
+ * (run/src/native/caps.rs). Stores them in lim[] and returns the rest of
+ * the word; returns w itself (lim untouched) without the prefix and 0 for
+ * a malformed one.
+ */
+static const char *parse_limits(const char *w, unsigned long long lim[4]) {
+  if (!sstarts(w, "lim:"))
+    return w;
+  const char *p = w + 4;
+  for (int i = 0; i < 4; i++) {
+    unsigned long long v = 0;
+    for (int d = 0; d < 16; d++, p++) {
+      int x = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+      if (x < 0)
+        return 0;
+      v = v << 4 | (unsigned long long)x;
+    }
+    if (*p++ != ':')
+      return 0;
+    lim[i] = v;
+  }
+  return p;
+}
+
+/*
+ * The ioctl list carrying exact rights, as sys/src/caplist.rs encodes it:
+ * the marker 0xCA64000000000000, then 0xCA64010000000000 | bit for each
+ * base right and 0xCA64020000000000 | bit for each inheriting right.
+ * out must hold 129 entries; returns their number.
+ */
+static int caplist_encode(unsigned long long base, unsigned long long inheriting, unsigned long long *out) {
+  int n = 0;
+  out[n++] = 0xCA64000000000000ULL;
+  for (int k = 1; k <= 2; k++) {
+    unsigned long long set = k == 1 ? base : inheriting;
+    for (unsigned b = 0; b < 64; b++)
+      if ((set >> b) & 1)
+        out[n++] = 0xCA64000000000000ULL | (unsigned long long)k << 40 | b;
+  }
+  return n;
+}
+
+
 #ifdef CA64_HOST_TEST
 /* ---- host tests of the pure parts -------------------------------------- */
 
@@ -240,6 +287,21 @@ int main(void) {
   CHECK(ok == 0 && other == 1);
   count_lines("ok", 2, &ok, &other);
   CHECK(ok == 0 && other == 1);
+
+  unsigned long long lim[4] = {0, 0, 0, 0};
+  const char *rest = parse_limits("lim:0200000000000001:0400000000000080:0000000000000002:0000008000000000:read:/x", lim);
+  CHECK(rest != 0 && strcmp(rest, "read:/x") == 0);
+  CHECK(lim[0] == 0x0200000000000001ULL && lim[1] == 0x0400000000000080ULL && lim[2] == 2 &&
+        lim[3] == 0x8000000000ULL);
+  CHECK(strcmp(parse_limits("dir:/x", lim), "dir:/x") == 0);
+  CHECK(parse_limits("lim:02:dir:/x", lim) == 0);
+  CHECK(parse_limits("lim:0200000000000001:0400000000000080:0000000000000002:000000800000000G:x", lim) == 0);
+  /* The entries sys/src/caplist.rs documents (its test asserts the same). */
+  unsigned long long list[129];
+  CHECK(caplist_encode(2, 4 | 0x8000000000ULL, list) == 4);
+  CHECK(list[0] == 0xCA64000000000000ULL && list[1] == 0xCA64010000000001ULL &&
+        list[2] == 0xCA64020000000002ULL && list[3] == 0xCA64020000000027ULL);
+  CHECK(caplist_encode(~0ULL, ~0ULL, list) == 129);
 
   printf("ca64-init host tests: %d failed\n", failures);
   return failures != 0;
@@ -681,9 +743,12 @@ static __attribute__((noreturn)) void start_program(const char *prog, const char
   if (sys_chdir(cwd) != 0)
     sys_exit(125);
   for (int i = 0; i < nfds; i++) {
-    char *w = fds[i];
+    unsigned long long lim[4];
+    const char *w = parse_limits(fds[i], lim);
     long fd;
-    if (seq(w, "fd:0"))
+    if (w == 0)
+      fd = -22;
+    else if (seq(w, "fd:0"))
       fd = sys_open("/dev/null", O_RDONLY, 0);
     else if (seq(w, "fd:1"))
       fd = sys_fcntl(outfd, F_DUPFD, 32);
@@ -708,9 +773,22 @@ static __attribute__((noreturn)) void start_program(const char *prog, const char
       sys_close((int)fd);
       fd = moved;
     }
+    if (fd >= 0 && w != fds[i]) {
+      /* cloudabi-run's native limits: rights, then the exact rights' list. */
+      static unsigned long long list[129];
+      unsigned long long rights[2] = {lim[0], lim[1]};
+      int n = caplist_encode(lim[2], lim[3], list);
+      long e = SC(SYS_cap_rights_limit, fd, rights, 0, 0, 0, 0);
+      if (e == 0)
+        e = SC(SYS_cap_ioctls_limit, fd, list, n, 0, 0, 0);
+      if (e != 0) {
+        sys_write(errfd, "ca64-init: cannot limit a descriptor\n", 37);
+        fd = e;
+      }
+    }
     if (fd < 0) {
       sys_write(errfd, "ca64-init: cannot open a descriptor: ", 37);
-      sys_write(errfd, w, slen(w));
+      sys_write(errfd, fds[i], slen(fds[i]));
       sys_write(errfd, "\n", 1);
       sys_exit(125);
     }

@@ -182,12 +182,43 @@ impl Fd {
 pub struct Dump {
     pub argdata: Vec<u8>,
     pub fds: Vec<String>,
+    /// Per descriptor, the native limits of `--dump-limits` (Capsicum
+    /// words, exact base and inheriting rights), if it has any.
+    pub limits: Vec<Option<Limits>>,
 }
 
-/// Reads the `argdata (N bytes): HEX` and `fd I: DESCRIPTION` lines.
+/// Native Capsicum limits of one descriptor, as `cloudabi-run
+/// --dump-limits` prints them: the two `cap_rights_t` words and the exact
+/// CloudABI base and inheriting rights its ioctl list carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits(pub [u64; 4]);
+
+impl Limits {
+    /// Reads `capsicum W0 W1 rights BASE INHERITING` (hexadecimal, `0x`).
+    fn parse(text: &str) -> Option<Limits> {
+        let w: Vec<&str> = text.split(' ').collect();
+        if w.len() != 6 || w[0] != "capsicum" || w[3] != "rights" {
+            return None;
+        }
+        let hex = |s: &str| u64::from_str_radix(s.strip_prefix("0x")?, 16).ok();
+        Some(Limits([hex(w[1])?, hex(w[2])?, hex(w[4])?, hex(w[5])?]))
+    }
+
+    /// The prefix of the runner's descriptor word: `lim:W0:W1:BASE:INH:`
+    /// (16 hex digits each), which ca64-init applies with
+    /// cap_rights_limit(2) and cap_ioctls_limit(2).
+    pub fn prefix(&self) -> String {
+        let [a, b, c, d] = self.0;
+        format!("lim:{a:016x}:{b:016x}:{c:016x}:{d:016x}:")
+    }
+}
+
+/// Reads the `argdata (N bytes): HEX`, `fd I: DESCRIPTION` and `limits I:
+/// ...` lines.
 pub fn parse_dump(text: &str) -> Result<Dump, String> {
     let mut argdata = None;
     let mut fds = Vec::new();
+    let mut limits = Vec::new();
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("argdata (") {
             let (count, hex) =
@@ -205,9 +236,17 @@ pub fn parse_dump(text: &str) -> Result<Dump, String> {
                 return Err(format!("descriptor lines out of order at `{line}`"));
             }
             fds.push(description.to_string());
+            limits.push(None);
+        } else if let Some(rest) = line.strip_prefix("limits ") {
+            let (index, text) = rest.split_once(": ").ok_or_else(|| format!("bad dump line `{line}`"))?;
+            let i = index.parse::<usize>().ok().filter(|&i| i + 1 == fds.len());
+            let slot = i
+                .and_then(|i| limits.get_mut(i))
+                .ok_or_else(|| format!("limits of no descriptor at `{line}`"))?;
+            *slot = Some(Limits::parse(text).ok_or_else(|| format!("bad limits line `{line}`"))?);
         }
     }
-    Ok(Dump { argdata: argdata.ok_or("no `argdata` line in the dump")?, fds })
+    Ok(Dump { argdata: argdata.ok_or("no `argdata` line in the dump")?, fds, limits })
 }
 
 pub fn parse_hex(hex: &str) -> Option<Vec<u8>> {
@@ -224,7 +263,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// A descriptor description as the runner opens it. `cwd` is where
 /// relative paths were opened on this machine (to tell directories from
 /// files for `mode: read`).
-pub fn descriptor(description: &str, cwd: &Path) -> Result<Fd, String> {
+pub fn descriptor(description: &str, cwd: &Path, limited: bool) -> Result<Fd, String> {
     let refuse = |why: &str| Err(format!("`{description}`: {why}"));
     if description == "!executable" {
         return Ok(Fd::Executable);
@@ -255,7 +294,7 @@ pub fn descriptor(description: &str, cwd: &Path) -> Result<Fd, String> {
     let path = path.to_string();
     match mode {
         "directory" => Ok(Fd::Dir(path)),
-        "read" if cwd.join(&path).is_dir() => refuse(
+        "read" if !limited && cwd.join(&path).is_dir() => refuse(
             "a read-only directory tree needs a Capsicum rights limit, which a shell redirection cannot apply",
         ),
         "read" => Ok(Fd::Read(path)),
@@ -274,6 +313,9 @@ pub struct Options {
     pub base: PathBuf,
     pub function: String,
     pub only: Option<Vec<String>>,
+    /// The runner applies native Capsicum limits (ca64-init, the
+    /// bare-kernel mode): descriptor words carry them (`Limits::prefix`).
+    pub limits: bool,
 }
 
 /// The names of the specs in `dir`, sorted.
@@ -298,6 +340,7 @@ pub fn generate(opts: &Options) -> Result<String, String> {
         status: opts.status.clone(),
         base: opts.base.clone(),
         function: opts.function.clone(),
+        limits: opts.limits,
         only: opts.only.clone(),
     };
     if !opts.base.is_absolute() {
@@ -375,8 +418,12 @@ fn one_case(opts: &Options, status: Option<&BTreeMap<String, String>>, name: &st
     let scratch = parent.join("scratch");
     fs::create_dir_all(&scratch).map_err(|e| fail(format!("cannot create {}: {e}", scratch.display())))?;
     let config = text.replace("@TMPDIR@", scratch.to_str().unwrap());
-    let mut child = Command::new(&opts.cloudabi_run)
-        .arg("--dump-argdata")
+    let mut command = Command::new(&opts.cloudabi_run);
+    command.arg("--dump-argdata");
+    if opts.limits {
+        command.arg("--dump-limits");
+    }
+    let mut child = command
         .arg(&program)
         .current_dir(&parent)
         .stdin(Stdio::piped())
@@ -400,17 +447,19 @@ fn one_case(opts: &Options, status: Option<&BTreeMap<String, String>>, name: &st
     }
     // A descriptor the runner cannot make skips the case (with the reason)
     // rather than failing the payload.
-    let fds = match dump.fds.iter().map(|d| descriptor(d, &parent)).collect::<Result<Vec<_>, _>>() {
-        Ok(fds) => fds,
-        Err(why) => {
-            let why = format!("the in-VM runner cannot pass {why}");
-            return Ok(format!("skip_case '{name}' '{}'\n", shenc::encode(why.as_bytes())));
-        }
-    };
+    let fds =
+        match dump.fds.iter().map(|d| descriptor(d, &parent, opts.limits)).collect::<Result<Vec<_>, _>>() {
+            Ok(fds) => fds,
+            Err(why) => {
+                let why = format!("the in-VM runner cannot pass {why}");
+                return Ok(format!("skip_case '{name}' '{}'\n", shenc::encode(why.as_bytes())));
+            }
+        };
     let mut line = format!("# argdata {name} {}\n", to_hex(&dump.argdata));
     line.push_str(&format!("{} '{name}' '{name}' '{}' {}", opts.function, spec.expect(), spec.timeout));
-    for fd in &fds {
-        line.push_str(&format!(" '{}'", fd.word()));
+    for (fd, limits) in fds.iter().zip(&dump.limits) {
+        let prefix = limits.map(|l| l.prefix()).unwrap_or_default();
+        line.push_str(&format!(" '{prefix}{}'", fd.word()));
     }
     line.push_str(" --");
     for piece in shenc::argv_pieces(&dump.argdata) {
@@ -466,22 +515,45 @@ mod tests {
         assert!(parse_dump("argdata (2 bytes): 07\n").is_err());
         assert!(parse_dump("value: null\n").is_err());
         assert!(parse_dump("argdata (0 bytes):\nfd 1: !fd 1\n").is_err());
+        assert_eq!(dump.limits, [None, None]);
+    }
+
+    #[test]
+    fn dumps_with_limits() {
+        let text = "argdata (0 bytes):\nfd 0: !fd 1\nfd 1: !file x (read)\n\
+                    limits 1: capsicum 0x0200000000000001 0x0400000000000080 rights 0x0000000000000002 0x0000008000000000\n";
+        let dump = parse_dump(text).unwrap();
+        let l = Limits([0x0200_0000_0000_0001, 0x0400_0000_0000_0080, 2, 0x80_0000_0000]);
+        assert_eq!(dump.limits, [None, Some(l)]);
+        assert_eq!(l.prefix(), "lim:0200000000000001:0400000000000080:0000000000000002:0000008000000000:");
+        // Limits of a descriptor not yet (or no longer) listed, or garbled.
+        for bad in [
+            "argdata (0 bytes):\nlimits 0: capsicum 0x1 0x2 rights 0x3 0x4\n",
+            "argdata (0 bytes):\nfd 0: !fd 1\nfd 1: !fd 2\nlimits 0: capsicum 0x1 0x2 rights 0x3 0x4\n",
+            "argdata (0 bytes):\nfd 0: !fd 1\nlimits 0: capsicum 0x1 rights 0x3 0x4\n",
+            "argdata (0 bytes):\nfd 0: !fd 1\nlimits 0: capsicum 1 2 rights 3 4\n",
+        ] {
+            assert!(parse_dump(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
     fn descriptors() {
         let cwd = std::env::temp_dir();
-        assert_eq!(descriptor("!fd 1", &cwd).unwrap(), Fd::Inherited(1));
-        assert_eq!(descriptor("!file /x y (z) (directory)", &cwd).unwrap(), Fd::Dir("/x y (z)".into()));
-        assert_eq!(descriptor("!file f (append)", &cwd).unwrap(), Fd::Append("f".into()));
-        assert_eq!(descriptor("!file f (readwrite)", &cwd).unwrap(), Fd::ReadWrite("f".into()));
+        assert_eq!(descriptor("!fd 1", &cwd, false).unwrap(), Fd::Inherited(1));
         assert_eq!(
-            descriptor("!file /nonexistent/f (read)", &cwd).unwrap(),
+            descriptor("!file /x y (z) (directory)", &cwd, false).unwrap(),
+            Fd::Dir("/x y (z)".into())
+        );
+        assert_eq!(descriptor("!file f (append)", &cwd, false).unwrap(), Fd::Append("f".into()));
+        assert_eq!(descriptor("!file f (readwrite)", &cwd, false).unwrap(), Fd::ReadWrite("f".into()));
+        assert_eq!(
+            descriptor("!file /nonexistent/f (read)", &cwd, false).unwrap(),
             Fd::Read("/nonexistent/f".into())
         );
-        assert_eq!(descriptor("!executable", &cwd).unwrap(), Fd::Executable);
+        assert_eq!(descriptor("!executable", &cwd, false).unwrap(), Fd::Executable);
         assert_eq!(
-            descriptor("!socket 127.0.0.1:0 (dgram)", &cwd).unwrap(),
+            descriptor("!socket 127.0.0.1:0 (dgram)", &cwd, false).unwrap(),
             Fd::Socket { kind: "dgram".into(), address: "127.0.0.1:0".into() }
         );
         assert_eq!(
@@ -489,8 +561,11 @@ mod tests {
             "sock:stream:\\133::1\\135:80"
         );
         for bad in ["!fd 5", "!socket x:1 (seqpacket)", "!file f (write)", "!file / (read)", "!other"] {
-            assert!(descriptor(bad, &cwd).is_err(), "{bad}");
+            assert!(descriptor(bad, &cwd, false).is_err(), "{bad}");
         }
+        // With native limits the runner can make a read-only tree.
+        assert_eq!(descriptor("!file / (read)", &cwd, true).unwrap(), Fd::Read("/".into()));
+        {}
         assert_eq!(Fd::Dir("/tmp/a b".into()).word(), "dir:/tmp/a\\040b");
         assert_eq!(Fd::Inherited(2).word(), "fd:2");
     }

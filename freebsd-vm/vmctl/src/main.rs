@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! vmctl cases --cloudabi-run BIN --specs DIR [--programs DIR] [--status FILE]
-//!             --base PATH [--function NAME] [--only NAME,...] --out FILE
+//!             --base PATH [--function NAME] [--only NAME,...] [--limits] --out FILE
 //! vmctl drive --log FILE --timeout SECS --script FILE [--echo]
 //!             [--type-delay-ms N] [--grace SECS] -- COMMAND...
 //! vmctl parse --log FILE [--label TEXT] [--dmesg-out FILE]
@@ -120,6 +120,7 @@ fn cases(args: Args) -> Result<ExitCode, String> {
             .map(|f| f.to_string_lossy().to_string())
             .unwrap_or("run_case".into()),
         only: args.get("--only").map(|o| o.to_string_lossy().split(',').map(String::from).collect()),
+        limits: args.flags.iter().any(|f| f == "--limits"),
     };
     let out = args.path("--out")?;
     match cases::generate(&opts) {
@@ -195,7 +196,11 @@ fn main() -> ExitCode {
             _ => usage("decode takes one word"),
         };
     }
-    let flags: &[&str] = if command == "drive" { &["--echo"] } else { &[] };
+    let flags: &[&str] = match command.as_str() {
+        "drive" => &["--echo"],
+        "cases" => &["--limits"],
+        _ => &[],
+    };
     let args = match Args::parse(args, flags) {
         Ok(a) => a,
         Err(e) => return usage(&e),
