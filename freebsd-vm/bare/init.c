@@ -232,6 +232,38 @@ static int caplist_encode(unsigned long long base, unsigned long long inheriting
 }
 
 
+/*
+ * The next file of an output_case's files word (decoded): lines of
+ * "NAME<tab>TEXT". Splits the line in place, stores name and text, and
+ * returns where the next line starts; 0 at the end or for a line without a
+ * tab.
+ */
+static char *next_file(char *p, char **name, char **text) {
+  if (*p == '\0')
+    return 0;
+  *name = p;
+  while (*p != '\0' && *p != '\t' && *p != '\n')
+    p++;
+  if (*p != '\t')
+    return 0;
+  *p++ = '\0';
+  *text = p;
+  while (*p != '\0' && *p != '\n')
+    p++;
+  if (*p == '\n')
+    *p++ = '\0';
+  return p;
+}
+
+/* Whether the output (len bytes) is exactly the expected text. */
+static int same_output(const char *out, long len, const char *expected) {
+  long i = 0;
+  for (; i < len; i++)
+    if (expected[i] == '\0' || expected[i] != out[i])
+      return 0;
+  return expected[i] == '\0';
+}
+
 #ifdef CA64_HOST_TEST
 /* ---- host tests of the pure parts -------------------------------------- */
 
@@ -302,6 +334,20 @@ int main(void) {
   CHECK(list[0] == 0xCA64000000000000ULL && list[1] == 0xCA64010000000001ULL &&
         list[2] == 0xCA64020000000002ULL && list[3] == 0xCA64020000000027ULL);
   CHECK(caplist_encode(~0ULL, ~0ULL, list) == 129);
+
+  char files[] = "a.txt\thello world\nb\t\n";
+  char *fname, *ftext, *fp = files;
+  fp = next_file(fp, &fname, &ftext);
+  CHECK(fp != 0 && strcmp(fname, "a.txt") == 0 && strcmp(ftext, "hello world") == 0);
+  fp = fp ? next_file(fp, &fname, &ftext) : 0;
+  CHECK(fp != 0 && strcmp(fname, "b") == 0 && ftext[0] == '\0');
+  CHECK(fp != 0 && next_file(fp, &fname, &ftext) == 0);
+  char notab[] = "x\n";
+  CHECK(next_file(notab, &fname, &ftext) == 0);
+  CHECK(same_output("a\nb\n", 4, "a\nb\n"));
+  CHECK(!same_output("a\nb", 3, "a\nb\n"));
+  CHECK(!same_output("a\nb\nc", 5, "a\nb\n"));
+  CHECK(same_output("", 0, ""));
 
   printf("ca64-init host tests: %d failed\n", failures);
   return failures != 0;
@@ -833,21 +879,34 @@ static int wait_case(long pid, long timeout_s, int *status) {
   return 0;
 }
 
-static void run_case(char **w, int n) {
-  /* run_case NAME PROGRAM EXPECT TIMEOUT DESCRIPTOR... -- PIECE... */
+static void run_case(char **w, int n, int output_case) {
+  /*
+   * run_case NAME PROGRAM EXPECT TIMEOUT DESCRIPTOR... -- PIECE...
+   * output_case NAME PROGRAM EXPECT TIMEOUT OUTPUT FILES DESCRIPTOR... -- PIECE...
+   * (output_case: the output must be exactly OUTPUT; FILES, lines of
+   * NAME<tab>TEXT, are written to the scratch directory first.)
+   */
   const char *name = w[1], *pname = w[2], *expect = w[3];
   long timeout = 0;
   for (const char *p = w[4]; *p >= '0' && *p <= '9'; p++)
     timeout = timeout * 10 + (*p - '0');
-  int sep = 5;
+  int first = output_case ? 7 : 5;
+  const char *why = 0;
+  char *expected_out = 0, *files = 0;
+  if (output_case) {
+    if (n < 7 || decode_word(w[5]) < 0 || decode_word(w[6]) < 0)
+      why = "a malformed output or files word";
+    else
+      expected_out = w[5], files = w[6];
+  }
+  int sep = first;
   while (sep < n && !seq(w[sep], "--"))
     sep++;
-  char **fds = w + 5;
-  int nfds = sep - 5;
+  char **fds = w + first;
+  int nfds = sep - first;
   char *argv[MAX_ARGS + 1];
   int argc = 0;
-  const char *why = 0;
-  for (int i = 5; i < sep; i++)
+  for (int i = first; i < sep; i++)
     if (decode_word(w[i]) < 0)
       why = "a malformed descriptor word";
   for (int i = sep + 1; i < n && argc < MAX_ARGS; i++) {
@@ -872,6 +931,16 @@ static void run_case(char **w, int n) {
   join(errp, sizeof(errp), base_buf, "err");
   sys_mkdir(parent);
   sys_mkdir(scratch);
+  for (char *fp = files, *fname, *ftext; why == 0 && fp != 0 && *fp != '\0';) {
+    fp = next_file(fp, &fname, &ftext);
+    char path[400];
+    join(path, sizeof(path), scratch, fname);
+    long fd = fp == 0 ? -1 : sys_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || sys_write((int)fd, ftext, slen(ftext)) < 0 || sys_write((int)fd, "\n", 1) != 1)
+      why = "cannot write the case's files";
+    if (fd >= 0)
+      sys_close((int)fd);
+  }
   long outfd = sys_open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   long errfd = sys_open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (outfd < 0 || errfd < 0)
@@ -906,7 +975,9 @@ static void run_case(char **w, int n) {
   escapes(parent, found, sizeof(found));
   escapes("/tmp", found, sizeof(found));
 
-  int ok = why == 0 && !timed_out && status == want && others == 0 && oks > 0 && found[0] == '\0';
+  int output_ok = output_case ? expected_out != 0 && same_output(outbuf, olen_, expected_out)
+                              : others == 0 && oks > 0;
+  int ok = why == 0 && !timed_out && status == want && output_ok && found[0] == '\0';
   begin();
   if (ok) {
     passed++;
@@ -924,7 +995,11 @@ static void run_case(char **w, int n) {
       puts_("no exit within ");
       putnum(timeout);
       puts_(" s");
-    } else if (status != want || others != 0 || oks == 0) {
+    } else if (output_case && status == want && !output_ok) {
+      puts_("status ");
+      putnum(status);
+      puts_(", output not as expected");
+    } else if (status != want || !output_ok) {
       puts_("status ");
       putnum(status);
       puts_(" (expected ");
@@ -945,7 +1020,7 @@ static void run_case(char **w, int n) {
   }
   end();
   if (!ok) {
-    details("|", outbuf, olen_, 10, 1);
+    details("|", outbuf, olen_, 10, !output_case);
     details("stderr|", errbuf, elen, 5, 0);
   }
 }
@@ -1039,7 +1114,9 @@ static __attribute__((noreturn, used)) void ca64_main(void) {
       char *w[MAX_WORDS];
       int n = split_line(line, w, MAX_WORDS);
       if (n >= 5 && seq(w[0], "run_case")) {
-        run_case(w, n);
+        run_case(w, n, 0);
+      } else if (n >= 7 && seq(w[0], "output_case")) {
+        run_case(w, n, 1);
       } else if (n == 3 && seq(w[0], "skip_case")) {
         skipped++;
         decode_word(w[2]);

@@ -39,9 +39,24 @@ pub struct Spec {
     pub signal: Option<String>,
     pub timeout: u64,
     pub requires: Vec<String>,
+    /// `#% stdout: LINE`, repeated: the program's whole output, line by
+    /// line (bare-kernel mode: `output_case`); `None` judges `ok` lines.
+    pub stdout: Option<Vec<String>>,
+    /// `#% file: NAME TEXT`: files (TEXT and a newline) the runner puts in
+    /// the case's scratch directory (`@TMPDIR@`) before the program runs.
+    pub files: Vec<(String, String)>,
 }
 
 impl Spec {
+    /// `output_case`'s two words before the descriptors: the expected
+    /// output (each `stdout` line and a newline) and the files, one
+    /// `NAME<tab>TEXT` per line.
+    pub fn output_words(&self) -> (String, String) {
+        let expected = self.stdout.iter().flatten().map(|l| format!("{l}\n")).collect();
+        let files = self.files.iter().map(|(n, t)| format!("{n}\t{t}\n")).collect();
+        (expected, files)
+    }
+
     /// What the runner expects: `exit N` or `signal NAME`.
     pub fn expect(&self) -> String {
         match (&self.exit, &self.signal) {
@@ -57,7 +72,8 @@ impl Spec {
 /// directives, unknown placeholders and anything but exactly one of `exit`
 /// and `signal` are errors.
 pub fn parse_spec(text: &str) -> Result<Spec, String> {
-    let mut spec = Spec { exit: None, signal: None, timeout: 30, requires: Vec::new() };
+    let mut spec =
+        Spec { exit: None, signal: None, timeout: 30, requires: Vec::new(), stdout: None, files: Vec::new() };
     for (number, line) in text.lines().enumerate() {
         let Some(directive) = line.strip_prefix("#% ") else {
             if line.starts_with("#%") {
@@ -94,6 +110,22 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
                     .ok_or_else(|| at(&format!("bad timeout `{value}`")))?
             }
             "requires" => spec.requires = value.split_whitespace().map(String::from).collect(),
+            "stdout" => {
+                // The value after the first space as it is (no trimming).
+                let line = directive["stdout:".len()..].strip_prefix(' ').unwrap_or("");
+                if line.contains('\t') {
+                    return Err(at("a tab in a `stdout` line"));
+                }
+                spec.stdout.get_or_insert_with(Vec::new).push(line.to_string());
+            }
+            "file" => {
+                let (name, text) = value.split_once(' ').unwrap_or((value, ""));
+                let bad_name = name.is_empty() || name.contains('/') || name == "." || name == "..";
+                if bad_name || text.contains('\t') {
+                    return Err(at(&format!("bad file `{value}` (NAME TEXT; a plain name, no tab)")));
+                }
+                spec.files.push((name.to_string(), text.to_string()));
+            }
             _ => return Err(at(&format!("unknown directive `{key}`"))),
         }
     }
@@ -417,6 +449,12 @@ fn one_case(opts: &Options, status: Option<&BTreeMap<String, String>>, name: &st
     let parent = opts.base.join(name);
     let scratch = parent.join("scratch");
     fs::create_dir_all(&scratch).map_err(|e| fail(format!("cannot create {}: {e}", scratch.display())))?;
+    // The spec's files, here too: cloudabi-run checks what it would open.
+    for (file, contents) in &spec.files {
+        let path = scratch.join(file);
+        fs::write(&path, format!("{contents}\n"))
+            .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+    }
     let config = text.replace("@TMPDIR@", scratch.to_str().unwrap());
     let mut command = Command::new(&opts.cloudabi_run);
     command.arg("--dump-argdata");
@@ -456,7 +494,29 @@ fn one_case(opts: &Options, status: Option<&BTreeMap<String, String>>, name: &st
             }
         };
     let mut line = format!("# argdata {name} {}\n", to_hex(&dump.argdata));
-    line.push_str(&format!("{} '{name}' '{name}' '{}' {}", opts.function, spec.expect(), spec.timeout));
+    match &spec.stdout {
+        None => line.push_str(&format!(
+            "{} '{name}' '{name}' '{}' {}",
+            opts.function,
+            spec.expect(),
+            spec.timeout
+        )),
+        // ca64-init only (the image mode's vm-run.sh has no output_case).
+        Some(_) if !opts.limits => {
+            let why = "its output is judged by the bare-kernel mode only";
+            return Ok(format!("skip_case '{name}' '{}'\n", shenc::encode(why.as_bytes())));
+        }
+        Some(_) => {
+            let (expected, files) = spec.output_words();
+            line.push_str(&format!(
+                "output_case '{name}' '{name}' '{}' {} '{}' '{}'",
+                spec.expect(),
+                spec.timeout,
+                shenc::encode(expected.as_bytes()),
+                shenc::encode(files.as_bytes())
+            ));
+        }
+    }
     for (fd, limits) in fds.iter().zip(&dump.limits) {
         let prefix = limits.map(|l| l.prefix()).unwrap_or_default();
         line.push_str(&format!(" '{prefix}{}'", fd.word()));
@@ -476,7 +536,10 @@ mod tests {
     #[test]
     fn directives() {
         let spec = parse_spec("#% exit: 0\n#% timeout: 5\nout: !fd stdout\n").unwrap();
-        assert_eq!(spec, Spec { exit: Some(0), signal: None, timeout: 5, requires: vec![] });
+        assert_eq!(
+            spec,
+            Spec { exit: Some(0), signal: None, timeout: 5, requires: vec![], stdout: None, files: vec![] }
+        );
         assert_eq!(spec.expect(), "exit 0");
         let spec = parse_spec("#% signal: SIGUSR1\n#% requires: thread_create thread_exit\n").unwrap();
         assert_eq!(spec.expect(), "signal USR1");
@@ -516,6 +579,21 @@ mod tests {
         assert!(parse_dump("value: null\n").is_err());
         assert!(parse_dump("argdata (0 bytes):\nfd 1: !fd 1\n").is_err());
         assert_eq!(dump.limits, [None, None]);
+    }
+
+    #[test]
+    fn output_directives() {
+        let spec = parse_spec(
+            "#% exit: 0\n#% stdout: a.txt\n#% stdout:  two  spaces\n#% stdout:\n#% file: a.txt hello world\n",
+        )
+        .unwrap();
+        assert_eq!(spec.stdout, Some(vec!["a.txt".into(), " two  spaces".into(), "".into()]));
+        assert_eq!(spec.files, [("a.txt".to_string(), "hello world".to_string())]);
+        assert_eq!(spec.output_words(), ("a.txt\n two  spaces\n\n".into(), "a.txt\thello world\n".into()));
+        assert_eq!(parse_spec("#% exit: 0\n").unwrap().stdout, None);
+        for bad in ["#% file: a/b x\n", "#% file: .. x\n", "#% file:\n", "#% stdout: a\tb\n"] {
+            assert!(parse_spec(&format!("#% exit: 0\n{bad}")).is_err(), "{bad}");
+        }
     }
 
     #[test]
