@@ -879,25 +879,90 @@ static int wait_case(long pid, long timeout_s, int *status) {
   return 0;
 }
 
+/*
+ * The client side of an output_case with requests ("PORT\nMETHOD PATH\n..."
+ * decoded): each request is sent as HTTP/1.0 to 127.0.0.1:PORT (retrying
+ * the connection for up to 30 s while the program starts), and the status
+ * line of each response (up to CR or LF) is appended to out with a
+ * newline; "no connection" or "no response" when there was none. Returns
+ * the length written.
+ */
+static long http_client(char *requests, char *out, long cap) {
+  long len = 0;
+  unsigned port = 0;
+  char *p = requests;
+  while (*p >= '0' && *p <= '9')
+    port = port * 10 + (unsigned)(*p++ - '0');
+  if (*p == '\n')
+    p++;
+  static char resp[4096];
+  while (*p != '\0' && len < cap - 64) {
+    char *req = p;
+    while (*p != '\0' && *p != '\n')
+      p++;
+    if (*p == '\n')
+      *p++ = '\0';
+    struct sockaddr_in sin;
+    char *b = (char *)&sin;
+    for (unsigned i = 0; i < sizeof(sin); i++)
+      b[i] = 0;
+    sin.sin_len = sizeof(sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = (unsigned short)(((port & 0xff) << 8) | (port >> 8));
+    sin.sin_addr.s_addr = 0x0100007f; /* 127.0.0.1, network order */
+    long s = -1;
+    for (long deadline = now_ms() + 30000; now_ms() < deadline; sys_nanosleep(100)) {
+      s = SC(SYS_socket, AF_INET, SOCK_STREAM, 0, 0, 0, 0);
+      if (s >= 0 && SC(SYS_connect, s, &sin, sizeof(sin), 0, 0, 0) == 0)
+        break;
+      if (s >= 0)
+        sys_close((int)s);
+      s = -1;
+    }
+    const char *line = "no connection";
+    long n = 0;
+    if (s >= 0) {
+      struct timeval tv = {20, 0};
+      SC(SYS_setsockopt, s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv), 0);
+      sys_write((int)s, req, slen(req));
+      sys_write((int)s, " HTTP/1.0\r\n\r\n", 13);
+      long r;
+      while (n < (long)sizeof(resp) - 1 && (r = sys_read((int)s, resp + n, sizeof(resp) - 1 - (unsigned long)n)) > 0)
+        n += r;
+      sys_close((int)s);
+      long end = 0;
+      while (end < n && resp[end] != '\r' && resp[end] != '\n')
+        end++;
+      resp[end] = '\0';
+      line = end > 0 ? resp : "no response";
+    }
+    for (const char *q = line; *q != '\0' && len < cap - 2; q++)
+      out[len++] = *q;
+    out[len++] = '\n';
+  }
+  return len;
+}
+
 static void run_case(char **w, int n, int output_case) {
   /*
    * run_case NAME PROGRAM EXPECT TIMEOUT DESCRIPTOR... -- PIECE...
-   * output_case NAME PROGRAM EXPECT TIMEOUT OUTPUT FILES DESCRIPTOR... -- PIECE...
+   * output_case NAME PROGRAM EXPECT TIMEOUT OUTPUT FILES REQUESTS DESCRIPTOR... -- PIECE...
    * (output_case: the output must be exactly OUTPUT; FILES, lines of
-   * NAME<tab>TEXT, are written to the scratch directory first.)
+   * NAME<tab>TEXT, are written to the scratch directory first; with
+   * REQUESTS, the output judged is the client's, see http_client.)
    */
   const char *name = w[1], *pname = w[2], *expect = w[3];
   long timeout = 0;
   for (const char *p = w[4]; *p >= '0' && *p <= '9'; p++)
     timeout = timeout * 10 + (*p - '0');
-  int first = output_case ? 7 : 5;
+  int first = output_case ? 8 : 5;
   const char *why = 0;
-  char *expected_out = 0, *files = 0;
+  char *expected_out = 0, *files = 0, *requests = 0;
   if (output_case) {
-    if (n < 7 || decode_word(w[5]) < 0 || decode_word(w[6]) < 0)
-      why = "a malformed output or files word";
+    if (n < 8 || decode_word(w[5]) < 0 || decode_word(w[6]) < 0 || decode_word(w[7]) < 0)
+      why = "a malformed output, files or requests word";
     else
-      expected_out = w[5], files = w[6];
+      expected_out = w[5], files = w[6], requests = w[7][0] != '\0' ? w[7] : 0;
   }
   int sep = first;
   while (sep < n && !seq(w[sep], "--"))
@@ -947,6 +1012,8 @@ static void run_case(char **w, int n, int output_case) {
     why = "cannot create the output files";
 
   int status = -1, timed_out = 0;
+  static char clientbuf[4096];
+  long client_len = 0;
   if (why == 0) {
     int is_child;
     long pid = sys_fork(&is_child);
@@ -955,6 +1022,8 @@ static void run_case(char **w, int n, int output_case) {
     } else if (is_child) {
       start_program(prog, parent, (int)outfd, (int)errfd, fds, nfds, argv);
     } else {
+      if (requests != 0) /* the client's transcript is the output judged */
+        client_len = http_client(requests, clientbuf, sizeof(clientbuf));
       timed_out = wait_case(pid, timeout, &status);
     }
   }
@@ -975,6 +1044,11 @@ static void run_case(char **w, int n, int output_case) {
   escapes(parent, found, sizeof(found));
   escapes("/tmp", found, sizeof(found));
 
+  if (requests != 0) {
+    for (long i = 0; i < client_len; i++)
+      outbuf[i] = clientbuf[i];
+    olen_ = client_len;
+  }
   int output_ok = output_case ? expected_out != 0 && same_output(outbuf, olen_, expected_out)
                               : others == 0 && oks > 0;
   int ok = why == 0 && !timed_out && status == want && output_ok && found[0] == '\0';
@@ -1115,7 +1189,7 @@ static __attribute__((noreturn, used)) void ca64_main(void) {
       int n = split_line(line, w, MAX_WORDS);
       if (n >= 5 && seq(w[0], "run_case")) {
         run_case(w, n, 0);
-      } else if (n >= 7 && seq(w[0], "output_case")) {
+      } else if (n >= 8 && seq(w[0], "output_case")) {
         run_case(w, n, 1);
       } else if (n == 3 && seq(w[0], "skip_case")) {
         skipped++;

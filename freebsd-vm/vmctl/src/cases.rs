@@ -45,6 +45,11 @@ pub struct Spec {
     /// `#% file: NAME TEXT`: files (TEXT and a newline) the runner puts in
     /// the case's scratch directory (`@TMPDIR@`) before the program runs.
     pub files: Vec<(String, String)>,
+    /// `#% request: METHOD PATH`, repeated: the runner is the client of
+    /// the program's listening socket (its first stream `!socket`, on
+    /// 127.0.0.1), sends each as an HTTP/1.0 request and takes the status
+    /// line of each response as the output to judge.
+    pub requests: Vec<String>,
 }
 
 impl Spec {
@@ -72,8 +77,15 @@ impl Spec {
 /// directives, unknown placeholders and anything but exactly one of `exit`
 /// and `signal` are errors.
 pub fn parse_spec(text: &str) -> Result<Spec, String> {
-    let mut spec =
-        Spec { exit: None, signal: None, timeout: 30, requires: Vec::new(), stdout: None, files: Vec::new() };
+    let mut spec = Spec {
+        exit: None,
+        signal: None,
+        timeout: 30,
+        requires: Vec::new(),
+        stdout: None,
+        files: Vec::new(),
+        requests: Vec::new(),
+    };
     for (number, line) in text.lines().enumerate() {
         let Some(directive) = line.strip_prefix("#% ") else {
             if line.starts_with("#%") {
@@ -117,6 +129,12 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
                     return Err(at("a tab in a `stdout` line"));
                 }
                 spec.stdout.get_or_insert_with(Vec::new).push(line.to_string());
+            }
+            "request" => {
+                if value.is_empty() || value.contains('\t') {
+                    return Err(at("a `request` needs METHOD PATH, no tab"));
+                }
+                spec.requests.push(value.to_string());
             }
             "file" => {
                 let (name, text) = value.split_once(' ').unwrap_or((value, ""));
@@ -508,12 +526,28 @@ fn one_case(opts: &Options, status: Option<&BTreeMap<String, String>>, name: &st
         }
         Some(_) => {
             let (expected, files) = spec.output_words();
+            let requests = match spec.requests.is_empty() {
+                true => String::new(),
+                false => {
+                    let port = fds.iter().find_map(|fd| match fd {
+                        Fd::Socket { kind, address } if kind == "stream" => {
+                            address.strip_prefix("127.0.0.1:")?.parse::<u16>().ok().filter(|&p| p != 0)
+                        }
+                        _ => None,
+                    });
+                    let port = port.ok_or_else(|| {
+                        fail("`request` needs a stream !socket bound to 127.0.0.1 and a fixed port".into())
+                    })?;
+                    spec.requests.iter().fold(format!("{port}\n"), |acc, r| acc + r + "\n")
+                }
+            };
             line.push_str(&format!(
-                "output_case '{name}' '{name}' '{}' {} '{}' '{}'",
+                "output_case '{name}' '{name}' '{}' {} '{}' '{}' '{}'",
                 spec.expect(),
                 spec.timeout,
                 shenc::encode(expected.as_bytes()),
-                shenc::encode(files.as_bytes())
+                shenc::encode(files.as_bytes()),
+                shenc::encode(requests.as_bytes())
             ));
         }
     }
@@ -538,7 +572,15 @@ mod tests {
         let spec = parse_spec("#% exit: 0\n#% timeout: 5\nout: !fd stdout\n").unwrap();
         assert_eq!(
             spec,
-            Spec { exit: Some(0), signal: None, timeout: 5, requires: vec![], stdout: None, files: vec![] }
+            Spec {
+                exit: Some(0),
+                signal: None,
+                timeout: 5,
+                requires: vec![],
+                stdout: None,
+                files: vec![],
+                requests: vec![]
+            }
         );
         assert_eq!(spec.expect(), "exit 0");
         let spec = parse_spec("#% signal: SIGUSR1\n#% requires: thread_create thread_exit\n").unwrap();
@@ -591,6 +633,9 @@ mod tests {
         assert_eq!(spec.files, [("a.txt".to_string(), "hello world".to_string())]);
         assert_eq!(spec.output_words(), ("a.txt\n two  spaces\n\n".into(), "a.txt\thello world\n".into()));
         assert_eq!(parse_spec("#% exit: 0\n").unwrap().stdout, None);
+        let web = parse_spec("#% exit: 0\n#% request: GET /index.html\n#% request: HEAD /\n").unwrap();
+        assert_eq!(web.requests, ["GET /index.html", "HEAD /"]);
+        assert!(parse_spec("#% exit: 0\n#% request:\n").is_err());
         for bad in ["#% file: a/b x\n", "#% file: .. x\n", "#% file:\n", "#% stdout: a\tb\n"] {
             assert!(parse_spec(&format!("#% exit: 0\n{bad}")).is_err(), "{bad}");
         }
