@@ -231,6 +231,7 @@ fn rust_struct(tag: &str, line: usize) -> &'static str {
     match tag {
         "thread" => "Thread",
         "proc" => "Proc",
+        "sx" => "Sx",
         "vmspace" => "Vmspace",
         "vm_map" => "VmMap",
         "image_params" => "ImageParams",

@@ -68,13 +68,16 @@ pub fn filetype_of_dirent(d_type: u8) -> Filetype {
 }
 
 /// The CloudABI rights of a descriptor: its exact rights if its ioctl
-/// list carries them (`sys::caplist`), else what its Capsicum rights allow
+/// list carries them (`exact`, decoded with `sys::caplist::decode`), else what its Capsicum rights allow
 /// for its type (`sys::rights::from_capsicum`), never more than the latter;
 /// without `fd_read`/`fd_write` when the file is not open for
 /// reading/writing (as FreeBSD's `cloudabi_fd_stat_get` reported them).
-pub fn rights(caps: CapRights, ioctls: &[u64], ft: Filetype, f_flag: u32) -> FdRights {
+pub fn rights(caps: CapRights, exact: Option<FdRights>, ft: Filetype, f_flag: u32) -> FdRights {
     let derived = sys::rights::from_capsicum(caps, ft);
-    let mut r = sys::caplist::effective(ioctls, derived);
+    let mut r = match exact {
+        Some(e) => FdRights { base: e.base & derived.base, inheriting: e.inheriting & derived.inheriting },
+        None => derived,
+    };
     if f_flag & FREAD == 0 {
         r.base = r.base.difference(Rights::FD_READ);
     }
@@ -636,32 +639,36 @@ mod tests {
         }
     }
 
+    fn dec(list: &[u64]) -> Option<FdRights> {
+        sys::caplist::decode(list)
+    }
+
     #[test]
     fn exact_rights_come_from_the_list() {
         let exact = FdRights { base: Rights::FD_SEEK | Rights::FD_READ, inheriting: Rights::EMPTY };
         let caps = capsicum(exact);
         let (list, n) = sys::caplist::encode(exact);
-        let r = rights(caps, &list[..n], Filetype::REGULAR_FILE, FREAD | FWRITE);
+        let r = rights(caps, dec(&list[..n]), Filetype::REGULAR_FILE, FREAD | FWRITE);
         assert_eq!(r, exact, "CAP_SEEK includes CAP_SEEK_TELL, but fd_tell is not granted");
         // Without the list: the Capsicum derivation (both).
-        let r = rights(caps, &[], Filetype::REGULAR_FILE, FREAD | FWRITE);
+        let r = rights(caps, None, Filetype::REGULAR_FILE, FREAD | FWRITE);
         assert!(r.base.contains(Rights::FD_SEEK | Rights::FD_TELL));
         // A list never widens what Capsicum and the access mode allow.
         let (list, n) = sys::caplist::encode(FdRights { base: Rights::ALL, inheriting: Rights::ALL });
-        let r = rights(caps, &list[..n], Filetype::REGULAR_FILE, FWRITE);
+        let r = rights(caps, dec(&list[..n]), Filetype::REGULAR_FILE, FWRITE);
         // (file_advise needs no Capsicum right; fd_read goes with FREAD.)
         assert_eq!(r.base, Rights::FD_TELL | Rights::FD_SEEK | Rights::FILE_ADVISE);
         assert_eq!(r.inheriting, Rights::EMPTY);
         // A directory: base and inheriting apart (Capsicum has one set).
         let dir = FdRights { base: Rights::FILE_READLINK, inheriting: Rights::FD_READ };
         let (list, n) = sys::caplist::encode(dir);
-        assert_eq!(rights(capsicum(dir), &list[..n], Filetype::DIRECTORY, FREAD), dir);
+        assert_eq!(rights(capsicum(dir), dec(&list[..n]), Filetype::DIRECTORY, FREAD), dir);
         // mem_map with fd_read and no fd_seek: Capsicum gets CAP_MMAP_R
         // (kern_mmap's check), the CloudABI rights stay without fd_seek.
         let m = FdRights { base: Rights::MEM_MAP | Rights::FD_READ, inheriting: Rights::EMPTY };
         let (list, n) = sys::caplist::encode(m);
         assert!(capsicum(m).has(cap::MMAP | cap::SEEK | cap::READ));
-        assert_eq!(rights(capsicum(m), &list[..n], Filetype::REGULAR_FILE, FREAD), m);
+        assert_eq!(rights(capsicum(m), dec(&list[..n]), Filetype::REGULAR_FILE, FREAD), m);
     }
 
     #[test]
@@ -695,24 +702,24 @@ mod tests {
     #[test]
     fn rights_follow_capsicum_type_and_access_mode() {
         let all = capsicum(FdRights { base: Rights::ALL, inheriting: Rights::ALL });
-        let r = rights(all, &[], Filetype::REGULAR_FILE, FREAD | FWRITE);
+        let r = rights(all, None, Filetype::REGULAR_FILE, FREAD | FWRITE);
         assert_eq!(r, sys::rights::max_for(Filetype::REGULAR_FILE));
-        let r = rights(all, &[], Filetype::REGULAR_FILE, FREAD);
+        let r = rights(all, None, Filetype::REGULAR_FILE, FREAD);
         assert!(r.base.contains(Rights::FD_READ) && !r.base.contains(Rights::FD_WRITE));
-        let r = rights(all, &[], Filetype::REGULAR_FILE, FWRITE);
+        let r = rights(all, None, Filetype::REGULAR_FILE, FWRITE);
         assert!(!r.base.contains(Rights::FD_READ) && r.base.contains(Rights::FD_WRITE));
         // A read-only directory still passes write rights on.
-        let r = rights(all, &[], Filetype::DIRECTORY, FREAD);
+        let r = rights(all, None, Filetype::DIRECTORY, FREAD);
         assert!(r.inheriting.contains(Rights::FD_WRITE));
         // Process descriptors: CAP_FSTAT | CAP_EVENT.
         let pd = CapRights::NONE.with(cap::FSTAT).with(cap::EVENT);
-        let r = rights(pd, &[], Filetype::PROCESS, FREAD | FWRITE);
+        let r = rights(pd, None, Filetype::PROCESS, FREAD | FWRITE);
         assert_eq!(r.base, Rights::FILE_STAT_FGET | Rights::POLL_PROC_TERMINATE);
         assert_eq!(r.inheriting, Rights::EMPTY);
         // Narrowing never needs a Capsicum right the descriptor lacks.
         for ft in Filetype::VALUES {
             let had = capsicum(FdRights { base: Rights::ALL, inheriting: Rights::EMPTY });
-            let got = rights(had, &[], ft, FREAD | FWRITE);
+            let got = rights(had, None, ft, FREAD | FWRITE);
             let again = capsicum(got);
             for w in 0..2 {
                 assert_eq!(again.0[w] & !had.0[w], 0, "{ft:?}");

@@ -188,10 +188,19 @@ impl OwnedCaps {
     /// type the kernel frees descriptor limits with; malloc `M_WAITOK`,
     /// which does not fail).
     pub(crate) fn exact(rights: sys::backend::FdRights) -> OwnedCaps {
-        let mut list = [0u64; sys::caplist::MAX_ENTRIES];
-        let n = sys::caplist::encode_into(rights, &mut list);
         let c = convert::capsicum(rights);
         let fcntls = if c.has(sys::rights::cap::FCNTL) { CAP_FCNTL_ALL } else { 0 };
+        OwnedCaps::with_list(c, fcntls, rights)
+    }
+
+    /// Limits with Capsicum rights `c` (which must hold `CAP_IOCTL`),
+    /// `fcntls` and the ioctl list of the exact rights `rights`. Not
+    /// inlined: the list is built in this frame (504 bytes), not in the
+    /// callers' (sock_send's loop).
+    #[inline(never)]
+    fn with_list(c: CapRights, fcntls: u32, rights: sys::backend::FdRights) -> OwnedCaps {
+        let mut list = [0u64; sys::caplist::MAX_ENTRIES];
+        let n = sys::caplist::encode_into(rights, &mut list);
         let src = Filecaps {
             fc_rights: cap_rights_t(c),
             fc_ioctls: list.as_mut_ptr(),
@@ -242,11 +251,14 @@ fn copy_caps(src: &Filecaps) -> Filecaps {
 }
 
 /// A descriptor looked up for one syscall: its number, a reference on its
-/// file and a copy of its Capsicum limits.
+/// file, its Capsicum limits without the ioctl list (`fc_ioctls` NULL,
+/// `fc_nioctls` the descriptor's count) and the exact rights that list
+/// carries, if any.
 pub struct FileRef {
     fd: c_int,
     fp: *mut File,
     caps: Filecaps,
+    exact: Option<sys::backend::FdRights>,
 }
 
 impl FileRef {
@@ -265,17 +277,10 @@ impl FileRef {
         CapRights(self.caps.fc_rights.cr_rights)
     }
 
-    /// The descriptor's ioctl limit list at lookup (empty when it has
-    /// none), where `sys::caplist` keeps exact CloudABI rights.
-    pub fn ioctls(&self) -> &[u64] {
-        if self.caps.fc_ioctls.is_null() || self.caps.fc_nioctls <= 0 {
-            return &[];
-        }
-        // SAFETY: fget_cap copied the descriptor's list (`fc_nioctls`
-        // entries) into an allocation `self` owns until drop.
-        unsafe {
-            core::slice::from_raw_parts(self.caps.fc_ioctls.cast::<u64>(), self.caps.fc_nioctls as usize)
-        }
+    /// The exact rights the descriptor's ioctl list carried at lookup
+    /// (`sys::caplist`), if it had such a list.
+    pub fn exact(&self) -> Option<sys::backend::FdRights> {
+        self.exact
     }
 
     /// The descriptor has `CAP_IOCTL` and an ioctl list that is either
@@ -283,14 +288,24 @@ impl FileRef {
     /// rights can be narrowed exactly with `kern_cap_ioctls_limit`.
     pub fn holds_exact_list(&self) -> bool {
         self.cap_rights().has(crate::consts::CAP_IOCTL)
-            && (self.caps.fc_nioctls == -1 || sys::caplist::decode(self.ioctls()).is_some())
+            && (self.caps.fc_nioctls == -1 || self.exact.is_some())
     }
 
     /// Limits for another descriptor of this file that allow no more than
-    /// this one: a copy of them, ioctl list (and so exact rights)
-    /// included.
+    /// this one: its Capsicum rights and fcntls and, if it had exact
+    /// rights, a new list of them (the same entries as far as the module
+    /// reads them). Any other list becomes the empty one (no ioctl, rights
+    /// derived from Capsicum as before); no list (-1) stays none.
     pub fn sendable_caps(&self) -> OwnedCaps {
-        OwnedCaps(copy_caps(&self.caps))
+        match self.exact {
+            Some(exact) => OwnedCaps::with_list(self.cap_rights(), self.caps.fc_fcntls, exact),
+            None => OwnedCaps(Filecaps {
+                fc_rights: self.caps.fc_rights,
+                fc_ioctls: ptr::null_mut(),
+                fc_nioctls: convert::listless_nioctls(self.caps.fc_nioctls),
+                fc_fcntls: self.caps.fc_fcntls,
+            }),
+        }
     }
 
     /// `f_flag` of the file (FREAD, FWRITE, FNONBLOCK, ...).
@@ -333,19 +348,22 @@ impl FileRef {
         convert::filetype(ty, vnode, so_type)
     }
 
-    /// Gives up the reference and the Capsicum limits (to install the file
-    /// in a descriptor table, which takes both over).
-    pub fn into_raw(self) -> (*mut File, Filecaps) {
+    /// Gives up the reference, with limits like the descriptor's
+    /// ([`Self::sendable_caps`]), to install the file in a descriptor
+    /// table, which takes both over.
+    pub fn into_raw(self) -> (*mut File, OwnedCaps) {
+        let caps = self.sendable_caps();
         let me = ManuallyDrop::new(self);
-        // SAFETY: `me` is never dropped, so the limits are moved out once.
-        (me.fp, unsafe { ptr::read(&me.caps) })
+        // `me.caps` holds no allocation (no list), so forgetting it leaks
+        // nothing; the reference goes to the caller.
+        (me.fp, caps)
     }
 }
 
 impl Drop for FileRef {
     fn drop(&mut self) {
-        // SAFETY: `caps` came from fget_cap (which may have allocated the
-        // ioctl list), `fp` holds the reference fget_cap took.
+        // SAFETY: `caps` holds no list (peek_limits never copies one; the
+        // check is defensive), `fp` holds the reference fget_cap took.
         unsafe {
             if !self.caps.fc_ioctls.is_null() {
                 kpi::filecaps_free(&mut self.caps);
@@ -514,27 +532,82 @@ impl Files for FreeBsd {
         let n = fd.raw() as c_int;
         let mut none = cap_rights_t(CapRights::NONE);
         let mut fp: *mut File = ptr::null_mut();
-        let mut caps = filecaps(CapRights::NONE);
         // SAFETY: `none` asks for no rights (only an open descriptor is
-        // needed); fget_cap stores a referenced file in `fp` and a copy of
-        // the descriptor's limits in `caps` on success.
+        // needed); fget_cap stores a referenced file in `fp` on success.
+        // No copy of the limits is asked for: one with an ioctl list would
+        // be copied under the table's lock into a new allocation
+        // (filecaps_copy), on every lookup; peek_limits reads them in
+        // place instead.
         #[cfg(freebsd14)]
-        let e = unsafe { kpi::fget_cap(self.td, n, &mut none, &mut fp, &mut caps) };
+        let e = unsafe { kpi::fget_cap(self.td, n, &mut none, &mut fp, ptr::null_mut()) };
         // SAFETY: as above; 15.x also stores the descriptor's flags in
         // `flags` (unused).
         #[cfg(freebsd15)]
         let e = unsafe {
             let mut flags = 0u8;
-            kpi::fget_cap(self.td, n, &mut none, &mut flags, &mut fp, &mut caps)
+            kpi::fget_cap(self.td, n, &mut none, &mut flags, &mut fp, ptr::null_mut())
         };
         self.check(e)?;
         if fp.is_null() {
             return Err(Errno::BADF);
         }
-        let file = FileRef { fd: n, fp, caps };
+        let Some((caps, exact)) = self.peek_limits(n, fp) else {
+            // Closed or replaced since the lookup: as if that came first.
+            // SAFETY: the reference fget_cap took.
+            unsafe { fdrop(fp) };
+            return Err(Errno::BADF);
+        };
+        let file = FileRef { fd: n, fp, caps, exact };
         let filetype = file.filetype();
-        let rights = convert::rights(file.cap_rights(), file.ioctls(), filetype, file.f_flag());
+        let rights = convert::rights(file.cap_rights(), file.exact(), filetype, file.f_flag());
         Ok((file, FdInfo { filetype, rights }))
+    }
+}
+
+impl FreeBsd {
+    /// The limits of descriptor `fd`, read in place under the descriptor
+    /// table's shared lock (`FILEDESC_SLOCK`), if it still holds `fp`:
+    /// its Capsicum rights, fcntls and ioctl count (`fc_ioctls` left
+    /// NULL), and the exact rights its ioctl list carries. The list is
+    /// decoded where it is, never copied: no allocation on the lookup
+    /// path. Entries are replaced (and lists freed) only under the
+    /// exclusive lock (sys/kern/kern_descrip.c, sys_capability.c, 15.0).
+    fn peek_limits(&self, fd: c_int, fp: *mut File) -> Option<(Filecaps, Option<sys::backend::FdRights>)> {
+        const FILE: &core::ffi::CStr = c"cloudabi64/backend";
+        // SAFETY: the current thread's process and its descriptor table
+        // (p_fd changes only by this thread's own exec or rfork); the
+        // table's sx lock is taken shared and released below; under it
+        // `fd_files` and the entry of `fd` (checked against `fdt_nfiles`)
+        // stay as they are, and the list (`fc_nioctls` entries when not
+        // NULL) is read in place.
+        unsafe {
+            let fdp = access::p_fd(access::td_proc(self.td));
+            let sx = access::fd_sx(fdp);
+            kpi::_sx_slock(sx, 0, FILE.as_ptr(), line!() as c_int);
+            let fdt = access::fd_files(fdp);
+            let found = if fd >= 0 && fd < access::fdt_nfiles(fdt) {
+                let fde = access::fdt_entry(fdt, fd);
+                (access::fde_file(fde) == fp).then(|| {
+                    let c = &*access::fde_caps(fde);
+                    let list: &[u64] = if c.fc_ioctls.is_null() || c.fc_nioctls <= 0 {
+                        &[]
+                    } else {
+                        core::slice::from_raw_parts(c.fc_ioctls.cast::<u64>(), c.fc_nioctls as usize)
+                    };
+                    let caps = Filecaps {
+                        fc_rights: c.fc_rights,
+                        fc_ioctls: ptr::null_mut(),
+                        fc_nioctls: c.fc_nioctls,
+                        fc_fcntls: c.fc_fcntls,
+                    };
+                    (caps, sys::caplist::decode(list))
+                })
+            } else {
+                None
+            };
+            kpi::_sx_sunlock(sx, FILE.as_ptr(), line!() as c_int);
+            found
+        }
     }
 }
 

@@ -68,15 +68,11 @@ impl FreeBsd {
             // SAFETY: installs our reference at the lowest free number
             // (the next one, the table being empty) with the limits, which
             // finstall_refed takes over on success.
-            let e = unsafe { kpi::finstall_refed(self.td, fp, &mut fd, 0, &mut caps) };
+            let e = unsafe { kpi::finstall_refed(self.td, fp, &mut fd, 0, caps.as_mut_ptr()) };
             if e != 0 {
-                // SAFETY: still ours after a failed install.
-                unsafe {
-                    if !caps.fc_ioctls.is_null() {
-                        kpi::filecaps_free(&mut caps);
-                    }
-                    fdrop(fp);
-                }
+                // SAFETY: the reference is still ours after a failed
+                // install (the limits are freed by OwnedCaps).
+                unsafe { fdrop(fp) };
             }
         }
     }

@@ -22,6 +22,7 @@ use super::kern::{ImageArgs, UmtxKey};
 use super::layouts::*;
 use super::sysent::Sysentvec;
 use super::types::*;
+use crate::consts::{FDT_NFILES_SIZE, FILEDESCENT_SIZE};
 
 /// The field of type `F` at `offset` bytes into `base`.
 ///
@@ -37,6 +38,53 @@ unsafe fn field<B, F>(base: *mut B, offset: usize) -> *mut F {
 pub unsafe fn td_proc(td: *mut Thread) -> *mut Proc {
     // SAFETY: caller contract; `td_proc` is a `struct proc *`.
     unsafe { *field::<_, *mut Proc>(td, THREAD_TD_PROC) }
+}
+
+/// `p->p_fd`: the process's descriptor table.
+pub unsafe fn p_fd(p: *mut Proc) -> *mut Filedesc {
+    // SAFETY: caller contract; `p_fd` is a `struct filedesc *`.
+    unsafe { *field::<_, *mut Filedesc>(p, PROC_P_FD) }
+}
+
+/// `&fdp->fd_sx`: the table's lock (`FILEDESC_SLOCK` takes it shared).
+pub unsafe fn fd_sx(fdp: *mut Filedesc) -> *mut Sx {
+    // SAFETY: caller contract; `fd_sx` is an embedded `struct sx`.
+    unsafe { field::<_, Sx>(fdp, FILEDESC_FD_SX) }
+}
+
+/// `fdp->fd_files` (read under the table's lock).
+pub unsafe fn fd_files(fdp: *mut Filedesc) -> *mut Fdescenttbl {
+    // SAFETY: caller contract; `fd_files` is a `struct fdescenttbl *`.
+    unsafe { *field::<_, *mut Fdescenttbl>(fdp, FILEDESC_FD_FILES) }
+}
+
+/// `fdt->fdt_nfiles`: the number of entries.
+pub unsafe fn fdt_nfiles(fdt: *mut Fdescenttbl) -> i32 {
+    const _: () = assert!(FDT_NFILES_SIZE == 4);
+    // SAFETY: caller contract; `fdt_nfiles` is an `int`.
+    unsafe { *field::<_, i32>(fdt, FDESCENTTBL_FDT_NFILES) }
+}
+
+/// `&fdt->fdt_ofiles[i]`.
+///
+/// # Safety
+/// Also `0 <= i < fdt_nfiles(fdt)`.
+pub unsafe fn fdt_entry(fdt: *mut Fdescenttbl, i: i32) -> *mut Filedescent {
+    // SAFETY: caller contract: `i` is inside the array that starts at
+    // `fdt_ofiles`, whose entries are FILEDESCENT_SIZE bytes apart.
+    unsafe { field::<_, Filedescent>(fdt, FDESCENTTBL_FDT_OFILES + i as usize * FILEDESCENT_SIZE) }
+}
+
+/// `fde->fde_file` (NULL for a free entry).
+pub unsafe fn fde_file(fde: *mut Filedescent) -> *mut File {
+    // SAFETY: caller contract; `fde_file` is a `struct file *`.
+    unsafe { *field::<_, *mut File>(fde, FILEDESCENT_FDE_FILE) }
+}
+
+/// `&fde->fde_caps`: the descriptor's Capsicum limits.
+pub unsafe fn fde_caps(fde: *mut Filedescent) -> *mut super::kern::Filecaps {
+    // SAFETY: caller contract; `fde_caps` is an embedded `struct filecaps`.
+    unsafe { field::<_, super::kern::Filecaps>(fde, FILEDESCENT_FDE_CAPS) }
 }
 
 /// `td->td_tid` (`lwpid_t`)

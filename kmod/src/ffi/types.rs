@@ -28,6 +28,14 @@ opaque! {
     Thread;
     /// `struct proc` (sys/proc.h)
     Proc;
+    /// `struct filedesc` (sys/filedesc.h): a process's descriptor table
+    Filedesc;
+    /// `struct fdescenttbl` (sys/filedesc.h): its array of entries
+    Fdescenttbl;
+    /// `struct filedescent` (sys/filedesc.h): one descriptor's entry
+    Filedescent;
+    /// `struct sx` (sys/_sx.h): a shared/exclusive lock, only by address
+    Sx;
     /// `struct vmspace` (vm/vm_map.h)
     Vmspace;
     /// `struct vm_map` (vm/vm_map.h), the first member of `struct vmspace`
