@@ -207,6 +207,6 @@ fn traced(b: &mut backend::Linux, nr: u64, args: &[u64; 6]) -> Result<[u64; 2], 
         trace::line(tid, &format!("{call} ..."));
     }
     let result = sys::dispatch(b, nr, args);
-    trace::line(tid, &format!("{call}{}", trace::result(nr, &result)));
+    trace::line(tid, &format!("{call}{}", trace::result(nr, args, &result)));
     result
 }
