@@ -17,8 +17,9 @@
  *     the program exactly the argument data; run/src/native/argv.rs), its
  *     descriptors opened in order as 0..n-1, nothing else open, an empty
  *     environment; judged as vm-run.sh judges (exit status or signal within
- *     the timeout, every output line "ok ..." and at least one, no
- *     cloudabi64-escape* file in the case's directory or /tmp);
+ *     the timeout times the SCALE of config, every output line "ok ..."
+ *     and at least one, no cloudabi64-escape* file in the case's directory
+ *     or /tmp);
  *  4. prints the result line, kldunload(2)s the module, prints "done" and
  *     powers the machine off (reboot(2) with RB_POWEROFF).
  *
@@ -264,6 +265,18 @@ static int same_output(const char *out, long len, const char *expected) {
   return expected[i] == '\0';
 }
 
+/*
+ * The SCALE of /ca64/config (how many times longer than natively a case may
+ * take under emulation; freebsd-vm/bare/boot): 1 to 999, else 1.
+ */
+static long parse_scale(const char *s) {
+  long v = 0;
+  int digits = 0;
+  while (*s >= '0' && *s <= '9' && digits < 4)
+    v = v * 10 + (*s++ - '0'), digits++;
+  return *s == '\0' && v >= 1 && v <= 999 ? v : 1;
+}
+
 #ifdef CA64_HOST_TEST
 /* ---- host tests of the pure parts -------------------------------------- */
 
@@ -348,6 +361,14 @@ int main(void) {
   CHECK(!same_output("a\nb", 3, "a\nb\n"));
   CHECK(!same_output("a\nb\nc", 5, "a\nb\n"));
   CHECK(same_output("", 0, ""));
+  CHECK(parse_scale("10") == 10);
+  CHECK(parse_scale("1") == 1);
+  CHECK(parse_scale("999") == 999);
+  CHECK(parse_scale("") == 1);
+  CHECK(parse_scale("0") == 1);
+  CHECK(parse_scale("1000") == 1);
+  CHECK(parse_scale("5x") == 1);
+  CHECK(parse_scale("-5") == 1);
 
   printf("ca64-init host tests: %d failed\n", failures);
   return failures != 0;
@@ -774,6 +795,7 @@ static void loopback_up(void) {
 
 static const char *BASE = "/tmp/ca64";
 static char base_buf[256];
+static long SCALE = 1;
 static int passed, failed, skipped;
 static char outbuf[65536], errbuf[16384];
 
@@ -953,7 +975,7 @@ static void run_case(char **w, int n, int output_case) {
    */
   const char *name = w[1], *pname = w[2], *expect = w[3];
   long timeout = 0;
-  for (const char *p = w[4]; *p >= '0' && *p <= '9'; p++)
+  for (const char *p = w[4]; *p >= '0' && *p <= '9' && timeout < 100000; p++)
     timeout = timeout * 10 + (*p - '0');
   int first = output_case ? 8 : 5;
   const char *why = 0;
@@ -964,6 +986,8 @@ static void run_case(char **w, int n, int output_case) {
     else
       expected_out = w[5], files = w[6], requests = w[7][0] != '\0' ? w[7] : 0;
   }
+  long spec_timeout = timeout;
+  timeout *= SCALE;
   int sep = first;
   while (sep < n && !seq(w[sep], "--"))
     sep++;
@@ -1069,6 +1093,8 @@ static void run_case(char **w, int n, int output_case) {
       puts_("no exit within ");
       putnum(timeout);
       puts_(" s");
+      if (SCALE != 1)
+        puts_(" (timeout "), putnum(spec_timeout), puts_(" s x"), putnum(SCALE), puts_(")");
     } else if (output_case && status == want && !output_ok) {
       puts_("status ");
       putnum(status);
@@ -1156,11 +1182,16 @@ static __attribute__((noreturn, used)) void ca64_main(void) {
   config_value(config, "RELEASE", release, sizeof(release));
   config_value(config, "ARCH", arch, sizeof(arch));
   config_value(config, "BASE", base_buf, sizeof(base_buf));
+  char scale[8];
+  config_value(config, "SCALE", scale, sizeof(scale));
+  SCALE = parse_scale(scale);
   if (base_buf[0] == '/')
     BASE = base_buf;
   else
     join(base_buf, sizeof(base_buf), "/tmp", "ca64");
   begin(), puts_("start "), puts_(release), puts_(" "), puts_(arch), puts_(" (bare kernel)"), end();
+  if (SCALE != 1)
+    begin(), puts_("case timeouts x"), putnum(SCALE), puts_(" (emulation)"), end();
   print_sysctl("kern.osrelease: ", 1, 2, 0);
   print_sysctl("kern.osreldate: ", 1, 24, 1);
   mount_tmpfs();
