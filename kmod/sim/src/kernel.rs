@@ -112,6 +112,8 @@ pub struct Pcpu {
     /// Host stack pointer saved when user mode was entered; leaving user
     /// mode for good (exit1) returns through it.
     pub resume_rsp: u64,
+    /// The user `%fs` base saved by the trap entry.
+    pub guest_fs: u64,
 }
 
 const _: () = assert!(std::mem::offset_of!(Pcpu, curthread) == PCPU_PC_CURTHREAD);
@@ -119,10 +121,12 @@ pub const PCPU_HOST_FS: usize = 8;
 pub const PCPU_RESUME_RSP: usize = 16;
 const _: () = assert!(std::mem::offset_of!(Pcpu, host_fs) == PCPU_HOST_FS);
 const _: () = assert!(std::mem::offset_of!(Pcpu, resume_rsp) == PCPU_RESUME_RSP);
+pub const PCPU_GUEST_FS: usize = 24;
+const _: () = assert!(std::mem::offset_of!(Pcpu, guest_fs) == PCPU_GUEST_FS);
 
 /// Points this host thread's `%gs` at a new per-CPU area for `td`.
 pub fn set_curthread(td: *mut Thread) {
-    let pcpu = Box::leak(Box::new(Pcpu { curthread: td, host_fs: 0, resume_rsp: 0 }));
+    let pcpu = Box::leak(Box::new(Pcpu { curthread: td, host_fs: 0, resume_rsp: 0, guest_fs: 0 }));
     // SAFETY: reading this thread's own %fs base.
     pcpu.host_fs = unsafe { rdfsbase() };
     // SAFETY: ARCH_SET_GS on the calling thread; neither glibc nor Rust
@@ -136,14 +140,9 @@ pub fn set_curthread(td: *mut Thread) {
 /// The per-CPU area of this host thread.
 pub fn pcpu() -> *mut Pcpu {
     let p: *mut Pcpu;
-    // SAFETY: %gs points at our Pcpu (set_curthread), whose first word is
-    // curthread; reading the base itself needs the address, so read the
-    // self pointer the kernel way: the base is recovered via ARCH_GET_GS.
-    unsafe {
-        let mut base: u64 = 0;
-        libc::syscall(libc::SYS_arch_prctl, 0x1004, &mut base as *mut u64);
-        p = base as *mut Pcpu;
-    }
+    // SAFETY: %gs points at our Pcpu (set_curthread); rdgsbase reads its
+    // address (FSGSBASE is checked at start).
+    unsafe { std::arch::asm!("rdgsbase {}", out(reg) p, options(nostack, preserves_flags)) };
     p
 }
 
@@ -231,6 +230,30 @@ pub unsafe fn td_retval(td: *mut Thread) -> *mut [u64; 2] {
 pub unsafe fn td_frame(td: *mut Thread) -> *mut Trapframe {
     // SAFETY: caller contract.
     unsafe { get(td.cast(), THREAD_TD_FRAME) }
+}
+
+/// `td->td_pcb`
+///
+/// # Safety
+/// `td` is a simulated thread.
+pub unsafe fn td_pcb(td: *mut Thread) -> *mut Pcb {
+    // SAFETY: caller contract.
+    unsafe { get(td.cast(), THREAD_TD_PCB) }
+}
+
+/// `td->td_tid`
+///
+/// # Safety
+/// `td` is a simulated thread.
+pub unsafe fn td_tid(td: *mut Thread) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { get(td.cast(), THREAD_TD_TID) }
+}
+
+/// A number that identifies the calling host thread (its curthread).
+pub fn current_thread_id() -> usize {
+    // SAFETY: %gs is this thread's per-CPU area.
+    unsafe { (*pcpu()).curthread as usize }
 }
 
 /// `td->td_proc`

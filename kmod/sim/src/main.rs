@@ -5,20 +5,27 @@
 //!
 //! ```text
 //! kmod-sim --load-only                 kldload + self-check + kldunload
-//! kmod-sim PROGRAM < config.yaml       (not yet: see docs/kmod.md)
+//! kmod-sim PROGRAM < config.yaml       run a CloudABI x86-64 program
+//! kmod-sim --config FILE PROGRAM
 //! ```
 //!
-//! Exit statuses: the program's own; 64 bad usage; 70 (EX_SOFTWARE) when
+//! Exit statuses: the program's own (128 + the signal when it was killed);
+//! those of cloudabi-run for configuration and input errors (65, 66, 78);
+//! 64 bad usage; 70 (EX_SOFTWARE) when
 //! the module failed in the simulated kernel: kldload refused, a panic, a
 //! KPI call the shim does not reproduce, an unbalanced resource, or
 //! `kmod-sim: <N> leaked` with N > 0.
 
 mod account;
+mod config;
 mod kernel;
 mod linker;
+mod proc;
 mod shim;
+mod trap;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// `EX_SOFTWARE` (sysexits(3)): the module failed in the simulated kernel.
@@ -51,40 +58,60 @@ struct Options {
     /// Test hook: a kernel whose sys_kldload() does not preset
     /// td_retval[0] (the module's self-check must refuse it).
     no_kldload_preset: bool,
+    config: Option<PathBuf>,
+    program: Option<PathBuf>,
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: kmod-sim --load-only");
+    eprintln!("usage: kmod-sim [--config FILE] PROGRAM < config.yaml\n       kmod-sim --load-only");
     ExitCode::from(64)
 }
 
 fn main() -> ExitCode {
-    let mut opts = Options { load_only: false, no_kldload_preset: false };
-    for a in std::env::args().skip(1) {
-        match a.as_str() {
-            "--load-only" => opts.load_only = true,
-            "--test-kernel-without-kldload-preset" => opts.no_kldload_preset = true,
-            "-h" | "--help" => {
+    let mut opts = Options { load_only: false, no_kldload_preset: false, config: None, program: None };
+    let mut args = std::env::args_os().skip(1);
+    while let Some(a) = args.next() {
+        match a.to_str() {
+            Some("--load-only") => opts.load_only = true,
+            Some("--test-kernel-without-kldload-preset") => opts.no_kldload_preset = true,
+            Some("--config") => match args.next() {
+                Some(f) => opts.config = Some(f.into()),
+                None => return usage(),
+            },
+            Some("-h" | "--help") => {
                 let _ = usage();
                 return ExitCode::SUCCESS;
             }
+            Some(s) if s.starts_with('-') => return usage(),
+            _ if opts.program.is_none() => opts.program = Some(a.into()),
             _ => return usage(),
         }
     }
-    if !opts.load_only {
-        eprintln!("kmod-sim: running programs is not implemented yet; use --load-only");
-        return ExitCode::from(64);
+    if opts.load_only == opts.program.is_some() {
+        return usage();
     }
     // SAFETY: reading the auxiliary vector.
     if unsafe { libc::getauxval(libc::AT_HWCAP2) } & 2 == 0 {
         eprintln!("kmod-sim: this CPU or kernel does not allow FSGSBASE in user mode, which kmod-sim needs");
         return ExitCode::from(69);
     }
+    // The program and its configuration first, as cloudabi-run does: a
+    // configuration error is reported before anything runs.
+    let program = match &opts.program {
+        Some(path) => match config::program(path, opts.config.as_deref()) {
+            Ok(p) => Some(p),
+            Err(f) => {
+                eprintln!("kmod-sim: {}", f.message);
+                return ExitCode::from(f.status.code());
+            }
+        },
+        None => None,
+    };
     if let Err(e) = kernel::reserve_user_space() {
         eprintln!("kmod-sim: {e}");
         return ExitCode::from(71);
     }
-    let code = run(&opts);
+    let code = run(&opts, program);
     let leaked = report_leaks();
     if leaked > 0 {
         return ExitCode::from(EX_SOFTWARE as u8);
@@ -92,7 +119,7 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-fn run(opts: &Options) -> u8 {
+fn run(opts: &Options, program: Option<proc::Program>) -> u8 {
     // The process that runs kldload(8): native, pid 1234.
     let native = shim::exec::native_sysvec();
     let top = kernel::USER_BASE + kernel::USER_SIZE - (1 << 20);
@@ -106,13 +133,34 @@ fn run(opts: &Options) -> u8 {
         eprintln!("kmod-sim: kldload: cloudabi64.ko: error {error} (the module refused to load)");
         return EX_SOFTWARE as u8;
     }
-    eprintln!("kmod-sim: kldload cloudabi64.ko: loaded");
+    let mut code = 0;
+    if let Some(program) = program {
+        let name = opts.program.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+        code = match proc::exec(program) {
+            Ok(process) => {
+                let status = proc::run(&process) as i32;
+                // Back in the loading process for kldunload.
+                // SAFETY: this host thread's per-CPU area.
+                unsafe { (*kernel::pcpu()).curthread = td.td };
+                if libc::WIFEXITED(status) {
+                    libc::WEXITSTATUS(status) as u8
+                } else {
+                    let sig = libc::WTERMSIG(status);
+                    eprintln!("kmod-sim: {name}: killed by signal {sig}");
+                    (128 + sig) as u8
+                }
+            }
+            Err(proc::ExecError(e, why)) => {
+                eprintln!("kmod-sim: {name}: exec failed: {why} (errno {e})");
+                65
+            }
+        };
+    }
     // SAFETY: as above.
     let error = unsafe { linker::kldunload(&td) };
     if error != 0 {
         eprintln!("kmod-sim: kldunload: cloudabi64.ko: error {error}");
         return EX_SOFTWARE as u8;
     }
-    eprintln!("kmod-sim: kldunload cloudabi64.ko: unloaded");
-    0
+    code
 }

@@ -12,8 +12,11 @@
 
 pub mod console;
 pub mod exec;
+pub mod files;
 pub mod malloc;
 pub mod module;
+pub mod proc;
+pub mod uvm;
 pub mod vm;
 
 /// What kmod-sim adds to the KPI (kmod/src/ffi/sim.rs): kernel addresses
@@ -42,20 +45,15 @@ macro_rules! unimplemented_kpi {
 
 unimplemented_kpi! {
     // Descriptors
-    fget_cap, _fdrop, filecaps_free, finstall, finstall_refed, fdclose, foffset_lock, foffset_unlock,
-    kern_close, kern_close_range, kern_dup, kern_fcntl, kern_cap_rights_limit, kern_shm_open,
+    filecaps_free, finstall, finstall_refed, fdclose, foffset_lock, foffset_unlock,
+    kern_close_range, kern_dup, kern_fcntl, kern_cap_rights_limit, kern_shm_open,
     kern_socketpair,
     // Descriptor I/O
-    copyin, copyiniov, kern_readv, kern_preadv, kern_writev, kern_pwritev, kern_lseek, kern_fsync,
+    kern_lseek, kern_fsync,
     // Files and paths
     kern_posix_fadvise, kern_posix_fallocate, kern_fstat, kern_ftruncate, kern_futimens,
     kern_getdirentries, kern_openat, kern_mkdirat, kern_linkat, kern_readlinkat, kern_renameat,
     kern_statat, kern_utimensat, kern_symlinkat, kern_funlinkat, kern_frmdirat,
-    // Memory
-    kern_mmap, kern_mprotect, _vm_map_lock_read, _vm_map_unlock_read, vm_map_check_protection,
-    kern_madvise, kern_msync, kern_munmap,
-    // Clocks and randomness
-    kern_clock_getres, kern_clock_gettime, read_random_uio,
     // Poll
     kern_kevent_anonymous,
     // Futexes
@@ -63,15 +61,12 @@ unimplemented_kpi! {
     umtxq_remove_queue, umtxq_sleep, umtxq_signal_mask, umtxq_count, umtxq_busy,
     umtxq_unbusy_unlocked, umtx_abs_timeout_init, __mtx_lock_flags, __mtx_unlock_flags,
     // Threads and processes
-    thread_create, cpu_set_upcall, kern_thr_exit, exit1, sched_relinquish, fork1, pre_execve,
+    thread_create, cpu_set_upcall, kern_thr_exit, fork1, pre_execve,
     post_execve, exec_alloc_args, exec_args_add_fname, exec_free_args, kern_execve,
     // Sockets
     kern_recvit, kern_sendit, sbcreatecontrol, m_freem, kern_shutdown, kern_accept4,
-    // Exec
-    cpu_set_user_tls, sys_cap_enter, sys_kill, kern_sigaction, copyout, arc4rand, set_pcb_flags,
-    exec_setregs, exec_args_get_begin_envv,
     // Core dumps (stored in the sysentvec, never called by the sim)
-    elf64_coredump, elf64_prepare_notes, exec_onexec_old, exit_onexit,
+    elf64_coredump, elf64_prepare_notes,
     // The native ELF64 sysentvec's hooks (fingerprinted by the self-check)
     elf64_freebsd_fixup, exec_copyout_strings,
 }
