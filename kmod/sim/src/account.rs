@@ -50,10 +50,3 @@ pub fn outstanding() -> Vec<(String, String)> {
     let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
     live.iter().flat_map(|(k, s)| s.values().map(move |w| (k.clone(), w.clone()))).collect()
 }
-
-/// A snapshot of the counts per kind, to compare before and after a
-/// syscall that must be balanced.
-pub fn snapshot() -> BTreeMap<String, usize> {
-    let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-    live.iter().map(|(k, s)| (k.clone(), s.len())).collect()
-}

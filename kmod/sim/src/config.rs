@@ -14,7 +14,8 @@ use crate::proc::Program;
 
 /// Reads the executable and resolves the configuration.
 pub fn program(path: &Path, config_path: Option<&Path>) -> Result<Program, Failure> {
-    let cannot = |e: std::io::Error| Failure::new(Status::NoInput, format!("cannot open `{}`: {e}", path.display()));
+    let cannot =
+        |e: std::io::Error| Failure::new(Status::NoInput, format!("cannot open `{}`: {e}", path.display()));
     if !fs::metadata(path).map_err(cannot)?.is_file() {
         return Err(Failure::new(Status::NoInput, format!("`{}` is not a regular file", path.display())));
     }
@@ -24,12 +25,16 @@ pub fn program(path: &Path, config_path: Option<&Path>) -> Result<Program, Failu
     let (source, bytes) = match config_path {
         Some(p) => (
             p.display().to_string(),
-            fs::read(p).map_err(|e| Failure::new(Status::NoInput, format!("cannot read `{}`: {e}", p.display())))?,
+            fs::read(p)
+                .map_err(|e| Failure::new(Status::NoInput, format!("cannot read `{}`: {e}", p.display())))?,
         ),
         None => {
             let mut b = Vec::new();
             std::io::stdin().lock().read_to_end(&mut b).map_err(|e| {
-                Failure::new(Status::NoInput, format!("cannot read the configuration from standard input: {e}"))
+                Failure::new(
+                    Status::NoInput,
+                    format!("cannot read the configuration from standard input: {e}"),
+                )
             })?;
             ("<stdin>".to_owned(), b)
         }

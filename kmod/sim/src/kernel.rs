@@ -160,7 +160,6 @@ pub unsafe fn rdfsbase() -> u64 {
 /// A simulated process: its `struct proc` and `struct vmspace`.
 pub struct SimProc {
     pub p: *mut Proc,
-    pub vm: *mut Vmspace,
 }
 
 /// A simulated thread: `struct thread` with its frame, pcb and umtx queue
@@ -168,7 +167,6 @@ pub struct SimProc {
 pub struct SimThread {
     pub td: *mut Thread,
     pub frame: *mut Trapframe,
-    pub pcb: *mut Pcb,
 }
 
 /// Makes a process with `sysentvec`, `pid` and a vmspace whose stack top
@@ -185,7 +183,7 @@ pub fn new_proc(sysentvec: *mut Sysentvec, pid: i32, stacktop: usize, shp_base: 
         put(vm, VMSPACE_VM_STACKTOP, stacktop);
         put(vm, VMSPACE_VM_SHP_BASE, shp_base);
     }
-    SimProc { p: p.cast(), vm: vm.cast() }
+    SimProc { p: p.cast() }
 }
 
 /// Makes a thread of `proc` with thread ID `tid`.
@@ -202,7 +200,7 @@ pub fn new_thread(proc: &SimProc, tid: i32) -> SimThread {
         put(td, THREAD_TD_PCB, pcb);
         put(td, THREAD_TD_UMTXQ, uq);
     }
-    SimThread { td: td.cast(), frame, pcb }
+    SimThread { td: td.cast(), frame }
 }
 
 /// `&td->td_sa`
@@ -241,15 +239,6 @@ pub unsafe fn td_pcb(td: *mut Thread) -> *mut Pcb {
     unsafe { get(td.cast(), THREAD_TD_PCB) }
 }
 
-/// `td->td_tid`
-///
-/// # Safety
-/// `td` is a simulated thread.
-pub unsafe fn td_tid(td: *mut Thread) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { get(td.cast(), THREAD_TD_TID) }
-}
-
 /// A number that identifies the calling host thread (its curthread).
 pub fn current_thread_id() -> usize {
     // SAFETY: %gs is this thread's per-CPU area.
@@ -272,13 +261,4 @@ pub unsafe fn td_proc(td: *mut Thread) -> *mut Proc {
 pub unsafe fn p_sysent(p: *mut Proc) -> *mut Sysentvec {
     // SAFETY: caller contract.
     unsafe { get(p.cast(), PROC_P_SYSENT) }
-}
-
-/// `p->p_vmspace`
-///
-/// # Safety
-/// `p` is a simulated process.
-pub unsafe fn p_vmspace(p: *mut Proc) -> *mut Vmspace {
-    // SAFETY: caller contract.
-    unsafe { get(p.cast(), PROC_P_VMSPACE) }
 }

@@ -32,8 +32,8 @@ const EOPNOTSUPP: c_int = ENOTSUP;
 use cloudabi64::sim_api::*;
 
 use crate::kernel::{self, SimThread};
-use crate::shim::module::{MODULES, Module, mod_event};
 use crate::shim::module::osreldate;
+use crate::shim::module::{MODULES, Module, mod_event};
 
 unsafe extern "C" {
     static __start_set_modmetadata_set: *const ModMetadata;
@@ -110,9 +110,9 @@ pub unsafe fn kldload(td: &SimThread, preset_retval: bool) -> c_int {
                 // SAFETY: md_data of MDT_DEPEND is a mod_depend.
                 let d = unsafe { &*md.md_data.cast::<ModDepend>() };
                 if name == "kernel" && !(d.md_ver_minimum..=d.md_ver_maximum).contains(&osreldate) {
-                    crate::console_line(&format!(
-                        "KLD cloudabi64.ko: depends on kernel - not available or version mismatch\n"
-                    ));
+                    crate::console_line(
+                        "KLD cloudabi64.ko: depends on kernel - not available or version mismatch\n",
+                    );
                     return ENOEXEC;
                 }
             }
@@ -159,8 +159,13 @@ pub unsafe fn kldload(td: &SimThread, preset_retval: bool) -> c_int {
 pub unsafe fn kldunload(td: &SimThread) -> c_int {
     // SAFETY: caller contract.
     unsafe { enter_syscall(td, SYS_KLDUNLOAD, 0) };
-    let mods: Vec<*const ModuleData> =
-        MODULES.lock().unwrap_or_else(|e| e.into_inner()).iter().filter(|m| m.loaded).map(|m| m.data).collect();
+    let mods: Vec<*const ModuleData> = MODULES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|m| m.loaded)
+        .map(|m| m.data)
+        .collect();
     for &m in &mods {
         // SAFETY: the module's moduledata.
         let e = unsafe { mod_event(m, MOD_QUIESCE) };

@@ -22,6 +22,7 @@ mod kernel;
 mod linker;
 mod proc;
 mod shim;
+mod signal;
 mod trap;
 
 use std::io::Write;
@@ -145,9 +146,11 @@ fn run(opts: &Options, program: Option<proc::Program>) -> u8 {
                 if libc::WIFEXITED(status) {
                     libc::WEXITSTATUS(status) as u8
                 } else {
-                    let sig = libc::WTERMSIG(status);
-                    eprintln!("kmod-sim: {name}: killed by signal {sig}");
-                    (128 + sig) as u8
+                    // The exit status cloudabi-run gives on this host:
+                    // 128 + the host's number of the signal.
+                    let (sig_name, host) = signal::host(libc::WTERMSIG(status));
+                    eprintln!("kmod-sim: {name}: killed by {sig_name}");
+                    (128 + host) as u8
                 }
             }
             Err(proc::ExecError(e, why)) => {

@@ -32,8 +32,6 @@ const SHP_BASE: usize = kernel::USER_BASE + kernel::USER_SIZE - (1 << 30);
 pub struct Process {
     pub proc: kernel::SimProc,
     pub thread: SimThread,
-    pub sysvec: *mut Sysentvec,
-    pub shared_obj: usize,
 }
 
 /// A program to run: the executable, its argument data and descriptors.
@@ -69,9 +67,25 @@ fn parse(image: &[u8]) -> Option<Elf> {
     let mut phdrs = Vec::new();
     for i in 0..phnum as usize {
         let o = usize::try_from(phoff).ok()? + i * phentsize as usize;
-        phdrs.push((u32_at(o)?, u32_at(o + 4)?, u64_at(o + 8)?, u64_at(o + 16)?, u64_at(o + 32)?, u64_at(o + 40)?));
+        phdrs.push((
+            u32_at(o)?,
+            u32_at(o + 4)?,
+            u64_at(o + 8)?,
+            u64_at(o + 16)?,
+            u64_at(o + 32)?,
+            u64_at(o + 40)?,
+        ));
     }
-    Some(Elf { osabi: image[7], machine: u16_at(18)?, etype: u16_at(16)?, entry: u64_at(24)?, phoff, phnum, phentsize, phdrs })
+    Some(Elf {
+        osabi: image[7],
+        machine: u16_at(18)?,
+        etype: u16_at(16)?,
+        entry: u64_at(24)?,
+        phoff,
+        phnum,
+        phentsize,
+        phdrs,
+    })
 }
 
 /// `__elfN(get_brandinfo)` for static executables: a registered brand of
@@ -118,7 +132,8 @@ fn load_segments(elf: &Elf, image: &[u8], base: usize) -> Result<(), ExecError> 
         let prot = (if flags & 4 != 0 { libc::PROT_READ } else { 0 })
             | (if flags & 2 != 0 { libc::PROT_WRITE } else { 0 })
             | (if flags & 1 != 0 { libc::PROT_EXEC } else { 0 });
-        uvm::protect(start, end - start, prot).map_err(|e| ExecError(e, "cannot protect a segment".into()))?;
+        uvm::protect(start, end - start, prot)
+            .map_err(|e| ExecError(e, "cannot protect a segment".into()))?;
     }
     Ok(())
 }
@@ -127,9 +142,13 @@ fn load_segments(elf: &Elf, image: &[u8], base: usize) -> Result<(), ExecError> 
 /// on the calling host thread. Returns the process, ready to enter user
 /// mode.
 pub fn exec(program: Program) -> Result<Process, ExecError> {
-    let elf = parse(&program.image).ok_or_else(|| ExecError(ENOEXEC, "not an ELF64 little-endian file".into()))?;
+    let elf =
+        parse(&program.image).ok_or_else(|| ExecError(ENOEXEC, "not an ELF64 little-endian file".into()))?;
     let bi = brand(&elf).ok_or_else(|| {
-        ExecError(ENOEXEC, format!("no registered ELF brand takes it (OS/ABI {}, machine {})", elf.osabi, elf.machine))
+        ExecError(
+            ENOEXEC,
+            format!("no registered ELF brand takes it (OS/ABI {}, machine {})", elf.osabi, elf.machine),
+        )
     })?;
     // SAFETY: the module's brand.
     let sv = unsafe { (*bi).sysvec };
@@ -148,7 +167,7 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
         uvm::record(SHP_BASE + i * PAGE, PAGE, libc::PROT_READ | libc::PROT_EXEC);
     }
     module::SYSVEC_USERS.lock().unwrap_or_else(|e| e.into_inner()).push(sv as usize);
-    let process = Process { proc, thread, sysvec: sv, shared_obj };
+    let process = Process { proc, thread };
 
     let base = if elf.etype == 3 { LOAD_BASE } else { 0 };
     load_segments(&elf, &program.image, base)?;
@@ -167,7 +186,12 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
         .iter()
         .find(|p| p.0 == 6)
         .map(|p| p.3)
-        .or_else(|| elf.phdrs.iter().find(|p| p.0 == 1 && elf.phoff >= p.2 && elf.phoff < p.2 + p.4).map(|p| p.3 + (elf.phoff - p.2)))
+        .or_else(|| {
+            elf.phdrs
+                .iter()
+                .find(|p| p.0 == 1 && elf.phoff >= p.2 && elf.phoff < p.2 + p.4)
+                .map(|p| p.3 + (elf.phoff - p.2))
+        })
         .ok_or_else(|| ExecError(ENOEXEC, "the program headers are not loaded".into()))?;
     let mut buf = program.argdata.clone();
     buf.push(0);
@@ -183,7 +207,8 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
         a.envc = 0;
         a.fd = -1;
     }
-    let aux = malloc::fbsd_malloc(size_of::<Auxargs>(), &malloc::M_TEMP, malloc::M_WAITOK | malloc::M_ZERO).cast::<Auxargs>();
+    let aux = malloc::fbsd_malloc(size_of::<Auxargs>(), &malloc::M_TEMP, malloc::M_WAITOK | malloc::M_ZERO)
+        .cast::<Auxargs>();
     // SAFETY: a fresh M_TEMP allocation of an Auxargs.
     unsafe {
         *aux = Auxargs {
@@ -212,7 +237,10 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
     let (e, stack) = unsafe {
         let svr = &*sv;
         let mut stack_base: usize = 0;
-        let mut e = (svr.sv_copyout_strings.unwrap_or_else(|| crate::fatal("no sv_copyout_strings")))(imgp, &mut stack_base);
+        let mut e = (svr.sv_copyout_strings.unwrap_or_else(|| crate::fatal("no sv_copyout_strings")))(
+            imgp,
+            &mut stack_base,
+        );
         if e == 0 {
             if let Some(fixup) = svr.sv_fixup {
                 e = fixup(&mut stack_base, imgp);
@@ -224,7 +252,9 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
         return Err(ExecError(e, "the module's exec hooks failed".into()));
     }
     // SAFETY: as above.
-    unsafe { ((*sv).sv_setregs.unwrap_or_else(|| crate::fatal("no sv_setregs")))(process.thread.td, imgp, stack) };
+    unsafe {
+        ((*sv).sv_setregs.unwrap_or_else(|| crate::fatal("no sv_setregs")))(process.thread.td, imgp, stack)
+    };
     drop(buf);
     Ok(process)
 }
@@ -264,7 +294,8 @@ pub unsafe fn syscallenter(td: *mut Thread) {
     // SAFETY: caller contract.
     unsafe {
         let sv = &*kernel::p_sysent(kernel::td_proc(td));
-        let mut error = (sv.sv_fetch_syscall_args.unwrap_or_else(|| crate::fatal("no sv_fetch_syscall_args")))(td);
+        let mut error =
+            (sv.sv_fetch_syscall_args.unwrap_or_else(|| crate::fatal("no sv_fetch_syscall_args")))(td);
         let sa = &mut *kernel::td_sa(td);
         let se = &*sa.callp;
         if error == 0 {
@@ -281,7 +312,10 @@ pub unsafe fn syscallenter(td: *mut Thread) {
         if account::count(k) != n {
             // SAFETY: caller contract.
             let code = unsafe { (*kernel::td_sa(td)).code };
-            crate::fatal(&format!("syscall {code} returned holding {} more {k} than before", account::count(k) as isize - n as isize));
+            crate::fatal(&format!(
+                "syscall {code} returned holding {} more {k} than before",
+                account::count(k) as isize - n as isize
+            ));
         }
     }
 }

@@ -150,7 +150,7 @@ pub fn install() -> Result<(), String> {
         // mode for good with kmodsim_leave).
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = kmodsim_signal_entry as usize;
+            sa.sa_sigaction = kmodsim_signal_entry as *const () as usize;
             sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
             if libc::sigaction(sig, &sa, std::ptr::null_mut()) != 0 {
                 return Err(format!("sigaction({sig}) failed"));
@@ -278,20 +278,42 @@ unsafe fn syscall(td: *mut Thread, g: &mut [i64; 23]) {
     if pcb.flags & PCB_FULL_IRET != 0 {
         // doreti: every register from the frame.
         for (reg, v) in [
-            (REG_RDI, f.tf_rdi), (REG_RSI, f.tf_rsi), (REG_RDX, f.tf_rdx), (REG_RCX, f.tf_rcx),
-            (REG_R8, f.tf_r8), (REG_R9, f.tf_r9), (REG_RAX, f.tf_rax), (REG_RBX, f.tf_rbx),
-            (REG_RBP, f.tf_rbp), (REG_R10, f.tf_r10), (REG_R11, f.tf_r11), (REG_R12, f.tf_r12),
-            (REG_R13, f.tf_r13), (REG_R14, f.tf_r14), (REG_R15, f.tf_r15), (REG_RIP, f.tf_rip),
-            (REG_EFL, f.tf_rflags), (REG_RSP, f.tf_rsp),
+            (REG_RDI, f.tf_rdi),
+            (REG_RSI, f.tf_rsi),
+            (REG_RDX, f.tf_rdx),
+            (REG_RCX, f.tf_rcx),
+            (REG_R8, f.tf_r8),
+            (REG_R9, f.tf_r9),
+            (REG_RAX, f.tf_rax),
+            (REG_RBX, f.tf_rbx),
+            (REG_RBP, f.tf_rbp),
+            (REG_R10, f.tf_r10),
+            (REG_R11, f.tf_r11),
+            (REG_R12, f.tf_r12),
+            (REG_R13, f.tf_r13),
+            (REG_R14, f.tf_r14),
+            (REG_R15, f.tf_r15),
+            (REG_RIP, f.tf_rip),
+            (REG_EFL, f.tf_rflags),
+            (REG_RSP, f.tf_rsp),
         ] {
             g[reg as usize] = v as i64;
         }
     } else {
         // sysretq: rdi rsi rdx rax, rcx = rip, r11 = rflags, rsp; r8-r10 0.
         for (reg, v) in [
-            (REG_RDI, f.tf_rdi), (REG_RSI, f.tf_rsi), (REG_RDX, f.tf_rdx), (REG_RAX, f.tf_rax),
-            (REG_RCX, f.tf_rip), (REG_R11, f.tf_rflags), (REG_RIP, f.tf_rip), (REG_EFL, f.tf_rflags),
-            (REG_RSP, f.tf_rsp), (REG_R8, 0), (REG_R9, 0), (REG_R10, 0),
+            (REG_RDI, f.tf_rdi),
+            (REG_RSI, f.tf_rsi),
+            (REG_RDX, f.tf_rdx),
+            (REG_RAX, f.tf_rax),
+            (REG_RCX, f.tf_rip),
+            (REG_R11, f.tf_rflags),
+            (REG_RIP, f.tf_rip),
+            (REG_EFL, f.tf_rflags),
+            (REG_RSP, f.tf_rsp),
+            (REG_R8, 0),
+            (REG_R9, 0),
+            (REG_R10, 0),
         ] {
             g[reg as usize] = v as i64;
         }

@@ -30,7 +30,8 @@ pub unsafe fn format(fmt: *const c_char, args: &[usize]) -> String {
             continue;
         }
         let rest = &f[i + 1..];
-        let spec_len = rest.iter().position(|c| c.is_ascii_alphabetic() && *c != b'l').map_or(rest.len(), |p| p + 1);
+        let spec_len =
+            rest.iter().position(|c| c.is_ascii_alphabetic() && *c != b'l').map_or(rest.len(), |p| p + 1);
         let spec = std::str::from_utf8(&rest[..spec_len.min(rest.len())]).unwrap_or("?");
         match spec {
             "s" => {
@@ -69,7 +70,14 @@ pub unsafe fn format(fmt: *const c_char, args: &[usize]) -> String {
 /// # Safety
 /// A kprintf call: a format and the arguments it names.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fbsd_printf(fmt: *const c_char, a: usize, b: usize, c: usize, d: usize, e: usize) -> c_int {
+pub unsafe extern "C" fn fbsd_printf(
+    fmt: *const c_char,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+) -> c_int {
     // SAFETY: caller contract.
     let s = unsafe { format(fmt, &[a, b, c, d, e]) };
     crate::console_line(&s);

@@ -47,6 +47,7 @@ unsafe extern "C" {
 
 /// The native "FreeBSD ELF64" sysentvec (`elf64_freebsd_sysvec`), with
 /// the fields the module's self-check fingerprints.
+#[allow(clippy::missing_transmute_annotations)] // the field types say it
 pub fn native_sysvec() -> *mut Sysentvec {
     let sv = kzalloc(size_of::<Sysentvec>()).cast::<Sysentvec>();
     // SAFETY: a fresh zeroed Sysentvec; every field written is a plain
@@ -64,7 +65,8 @@ pub fn native_sysvec() -> *mut Sysentvec {
         s.sv_fixup = Some(std::mem::transmute::<unsafe extern "C" fn(), _>(elf64_freebsd_fixup));
         s.sv_copyout_strings = Some(std::mem::transmute::<unsafe extern "C" fn(), _>(exec_copyout_strings));
         s.sv_coredump = Some(std::mem::transmute::<unsafe extern "C" fn(), _>(elf64_coredump));
-        s.sv_elf_core_prepare_notes = Some(std::mem::transmute::<unsafe extern "C" fn(), _>(elf64_prepare_notes));
+        s.sv_elf_core_prepare_notes =
+            Some(std::mem::transmute::<unsafe extern "C" fn(), _>(elf64_prepare_notes));
         s.sv_setregs = Some(std::mem::transmute::<unsafe extern "C" fn(), _>(exec_setregs));
         s.sv_onexec_old = Some(std::mem::transmute::<unsafe extern "C" fn(), _>(exec_onexec_old));
         s.sv_onexit = Some(std::mem::transmute::<unsafe extern "C" fn(), _>(exit_onexit));

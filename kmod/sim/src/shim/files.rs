@@ -29,7 +29,8 @@ use crate::shim::uvm;
 
 /// `CAP_ALL0`/`CAP_ALL1` with the version-0 index markers
 /// (sys/capsicum.h, 14.2): an unlimited descriptor.
-pub const CAP_ALL: CapRights = CapRights([(1 << 57) | 0x0000_07FF_FFFF_FFFF, (1 << 58) | 0x0000_0000_001F_FFFF]);
+pub const CAP_ALL: CapRights =
+    CapRights([(1 << 57) | 0x0000_07FF_FFFF_FFFF, (1 << 58) | 0x0000_0000_001F_FFFF]);
 
 /// A FreeBSD errno for a Linux one (through the CloudABI errno).
 pub fn linux_to_freebsd(e: i32) -> c_int {
@@ -283,7 +284,10 @@ unsafe fn host_iovecs(uio: *mut Uio, prot: c_int) -> Result<Vec<libc::iovec>, c_
     for i in 0..u.uio_iovcnt.max(0) as usize {
         // SAFETY: the uio's iovec array has uio_iovcnt entries.
         let iov = unsafe { *u.uio_iov.add(i) };
-        if iov.iov_len > 0 && (!crate::kernel::is_user_range(iov.iov_base as usize, iov.iov_len) || !uvm::check(iov.iov_base as usize, iov.iov_len, prot)) {
+        if iov.iov_len > 0
+            && (!crate::kernel::is_user_range(iov.iov_base as usize, iov.iov_len)
+                || !uvm::check(iov.iov_base as usize, iov.iov_len, prot))
+        {
             return Err(EFAULT);
         }
         v.push(libc::iovec { iov_base: iov.iov_base, iov_len: iov.iov_len });

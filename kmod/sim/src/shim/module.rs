@@ -195,7 +195,14 @@ pub unsafe extern "C" fn sysctl_add_oid(
     if oids.iter().any(|&o| unsafe { &*(o as *const Oid) }.name == name) {
         return std::ptr::null_mut();
     }
-    let oid = Box::into_raw(Box::new(Oid { parent: parent as usize, name: name.clone(), kind, arg2, handler, label }));
+    let oid = Box::into_raw(Box::new(Oid {
+        parent: parent as usize,
+        name: name.clone(),
+        kind,
+        arg2,
+        handler,
+        label,
+    }));
     oids.push(oid as usize);
     account::take("sysctl node", oid as usize, format!("sysctl kern.features.{name}"));
     oid.cast()

@@ -140,7 +140,13 @@ pub unsafe extern "C" fn read_random_uio(uio: *mut Uio, _nonblock: bool) -> c_in
             // SAFETY: a kernel buffer.
             unsafe { arc4rand(chunk.as_mut_ptr().cast(), n as u32, 0) };
             // SAFETY: copyout checks the user range.
-            let e = unsafe { crate::shim::uvm::copyout(chunk.as_ptr().cast(), (iov.iov_base as usize + off) as *mut c_void, n) };
+            let e = unsafe {
+                crate::shim::uvm::copyout(
+                    chunk.as_ptr().cast(),
+                    (iov.iov_base as usize + off) as *mut c_void,
+                    n,
+                )
+            };
             if e != 0 {
                 return e;
             }

@@ -37,7 +37,9 @@ fn host_mmap(addr: usize, len: usize, prot: c_int, flags: c_int, fd: c_int, off:
     // every caller), which belongs to the simulated process.
     let p = unsafe { libc::mmap(addr as *mut c_void, len, prot, flags | libc::MAP_FIXED, fd, off) };
     if p == libc::MAP_FAILED {
-        return Err(crate::shim::files::linux_to_freebsd(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+        return Err(crate::shim::files::linux_to_freebsd(
+            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+        ));
     }
     Ok(())
 }
@@ -82,7 +84,14 @@ pub fn protect(addr: usize, len: usize, prot: c_int) -> Result<(), c_int> {
 
 /// Unmaps `[addr, addr+len)` (back to the reservation's PROT_NONE).
 pub fn unmap(addr: usize, len: usize) {
-    let _ = host_mmap(addr, len, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE, -1, 0);
+    let _ = host_mmap(
+        addr,
+        len,
+        libc::PROT_NONE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+        -1,
+        0,
+    );
     let mut m = MAP.lock().unwrap_or_else(|e| e.into_inner());
     let pages: Vec<usize> = m.range(addr..addr + len).map(|(&p, _)| p).collect();
     for p in pages {
@@ -148,7 +157,12 @@ pub unsafe extern "C" fn copyout(kaddr: *const c_void, uaddr: *mut c_void, len: 
 /// `copyiniov(9)`: copies an iovec array in (`EINVAL` above `UIO_MAXIOV`,
 /// 1024) into an `M_IOV` allocation the caller frees.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn copyiniov(iovp: *const Iovec, iovcnt: u32, iov: *mut *mut Iovec, error: c_int) -> c_int {
+pub unsafe extern "C" fn copyiniov(
+    iovp: *const Iovec,
+    iovcnt: u32,
+    iov: *mut *mut Iovec,
+    error: c_int,
+) -> c_int {
     if iovcnt > 1024 {
         return error;
     }
@@ -182,7 +196,8 @@ pub unsafe extern "C" fn kern_mmap(td: *mut Thread, req: *const MmapReq) -> c_in
         if r.mr_hint % PAGE != 0 || !is_user_range(r.mr_hint, len) {
             return EINVAL;
         }
-        let busy = MAP.lock().unwrap_or_else(|e| e.into_inner()).range(r.mr_hint..r.mr_hint + len).next().is_some();
+        let busy =
+            MAP.lock().unwrap_or_else(|e| e.into_inner()).range(r.mr_hint..r.mr_hint + len).next().is_some();
         if busy && flags & MAP_EXCL != 0 {
             return ENOMEM;
         }
@@ -219,12 +234,20 @@ pub unsafe extern "C" fn kern_mmap(td: *mut Thread, req: *const MmapReq) -> c_in
 /// pages in the range changes, holes are skipped (as 15.0's
 /// vm_map_protect does; the module checks for holes itself).
 #[unsafe(no_mangle)]
-pub extern "C" fn kern_mprotect(_td: *mut Thread, addr: usize, len: usize, prot: c_int, _flags: c_int) -> c_int {
+pub extern "C" fn kern_mprotect(
+    _td: *mut Thread,
+    addr: usize,
+    len: usize,
+    prot: c_int,
+    _flags: c_int,
+) -> c_int {
     if prot & !PROT_MASK != 0 {
         return EINVAL;
     }
     let start = addr & !(PAGE - 1);
-    let Some(end) = addr.checked_add(len).and_then(|e| e.checked_next_multiple_of(PAGE)) else { return EINVAL };
+    let Some(end) = addr.checked_add(len).and_then(|e| e.checked_next_multiple_of(PAGE)) else {
+        return EINVAL;
+    };
     if !is_user_range(start, end - start) {
         return EINVAL;
     }
@@ -241,7 +264,9 @@ pub extern "C" fn kern_munmap(_td: *mut Thread, addr: usize, len: usize) -> c_in
     if addr % PAGE != 0 || len == 0 {
         return EINVAL;
     }
-    let Some(end) = addr.checked_add(len).and_then(|e| e.checked_next_multiple_of(PAGE)) else { return EINVAL };
+    let Some(end) = addr.checked_add(len).and_then(|e| e.checked_next_multiple_of(PAGE)) else {
+        return EINVAL;
+    };
     if !is_user_range(addr, end - addr) {
         return EINVAL;
     }
@@ -252,7 +277,11 @@ pub extern "C" fn kern_munmap(_td: *mut Thread, addr: usize, len: usize) -> c_in
 /// `_vm_map_lock_read` (`vm_map_lock_read`): counted until unlocked.
 #[unsafe(no_mangle)]
 pub extern "C" fn _vm_map_lock_read(map: *mut VmMap, _file: *const c_char, _line: c_int) {
-    account::take("vm_map read lock", crate::kernel::current_thread_id() ^ map as usize, "a vm_map read lock");
+    account::take(
+        "vm_map read lock",
+        crate::kernel::current_thread_id() ^ map as usize,
+        "a vm_map read lock",
+    );
 }
 
 /// `_vm_map_unlock_read` (`vm_map_unlock_read`).
@@ -292,7 +321,8 @@ pub extern "C" fn kern_msync(_td: *mut Thread, addr: usize, len: usize, flags: c
     if !is_user_range(addr, len) || !check(addr, len, 0) {
         return ENOMEM;
     }
-    let lflags = if flags & 1 != 0 { libc::MS_ASYNC } else { libc::MS_SYNC } | if flags & 2 != 0 { libc::MS_INVALIDATE } else { 0 };
+    let lflags = if flags & 1 != 0 { libc::MS_ASYNC } else { libc::MS_SYNC }
+        | if flags & 2 != 0 { libc::MS_INVALIDATE } else { 0 };
     // SAFETY: a mapped user range.
     unsafe { libc::msync(addr as *mut c_void, len, lflags) };
     0

@@ -64,8 +64,12 @@ fn page_free(off: usize) {
     drop(g);
     // SAFETY: zero the page for its next user (as the kernel's page
     // allocator hands out zeroed pages only on request, this is stricter).
-    unsafe { libc::fallocate(fd, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off as i64, PAGE as i64) };
-    PHYS.lock().unwrap_or_else(|e| e.into_inner()).as_mut().map(|p| p.free.push(off));
+    unsafe {
+        libc::fallocate(fd, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off as i64, PAGE as i64)
+    };
+    if let Some(p) = PHYS.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        p.free.push(off);
+    }
 }
 
 /// Maps the physical page at `off` at the fixed address `at`.
@@ -101,7 +105,6 @@ pub fn unmap_page(at: usize) {
 /// A `struct vm_page` of the shim.
 pub struct Page {
     pub phys: usize,
-    pub object: usize,
     pub pindex: u64,
     pub valid: bool,
     pub xbusy: bool,
@@ -111,7 +114,6 @@ pub struct Page {
 /// the lock word at the module's `VM_OBJECT_LOCK_COOKIE`).
 pub struct Object {
     pub refs: u32,
-    pub size: usize,
     pub pages: Vec<usize>,
 }
 
@@ -139,7 +141,7 @@ pub extern "C" fn vm_pager_allocate(
     let obj = kzalloc(256);
     // SAFETY: a fresh 256-byte block; the lock word is inside it.
     unsafe { obj.add(VM_OBJECT_LOCK_COOKIE).cast::<usize>().write(RW_UNLOCKED) };
-    with_objects(|o| o.insert(obj as usize, Object { refs: 1, size: size as usize, pages: Vec::new() }));
+    with_objects(|o| o.insert(obj as usize, Object { refs: 1, pages: Vec::new() }));
     account::take("vm_object", obj as usize, format!("an OBJT_PHYS vm_object of {size} bytes"));
     obj.cast()
 }
@@ -157,7 +159,11 @@ pub fn object_pages(obj: usize) -> Vec<(u64, usize)> {
     with_objects(|o| {
         let s = o.get(&obj).unwrap_or_else(|| crate::fatal("pages of a dead object"));
         // SAFETY: the object's pages are live Page boxes.
-        let mut v: Vec<_> = s.pages.iter().map(|&p| unsafe { ((*(p as *const Page)).pindex, (*(p as *const Page)).phys) }).collect();
+        let mut v: Vec<_> = s
+            .pages
+            .iter()
+            .map(|&p| unsafe { ((*(p as *const Page)).pindex, (*(p as *const Page)).phys) })
+            .collect();
         v.sort();
         v
     })
@@ -203,9 +209,16 @@ pub unsafe extern "C" fn _rw_wlock_cookie(c: *mut usize, _file: *const c_char, _
     // SAFETY: `c` is the lock word of a live object (module contract).
     let word = unsafe { &*(c as *const std::sync::atomic::AtomicUsize) };
     loop {
-        match word.compare_exchange(RW_UNLOCKED, me, std::sync::atomic::Ordering::Acquire, std::sync::atomic::Ordering::Relaxed) {
+        match word.compare_exchange(
+            RW_UNLOCKED,
+            me,
+            std::sync::atomic::Ordering::Acquire,
+            std::sync::atomic::Ordering::Relaxed,
+        ) {
             Ok(_) => break,
-            Err(owner) if owner == me => crate::fatal("panic: _rw_wlock_cookie: recursing on a non-recursive rwlock"),
+            Err(owner) if owner == me => {
+                crate::fatal("panic: _rw_wlock_cookie: recursing on a non-recursive rwlock")
+            }
             Err(_) => std::thread::yield_now(),
         }
     }
@@ -219,7 +232,15 @@ pub unsafe extern "C" fn _rw_wunlock_cookie(c: *mut usize, _file: *const c_char,
     let me = curthread_word();
     // SAFETY: as above.
     let word = unsafe { &*(c as *const std::sync::atomic::AtomicUsize) };
-    if word.compare_exchange(me, RW_UNLOCKED, std::sync::atomic::Ordering::Release, std::sync::atomic::Ordering::Relaxed).is_err() {
+    if word
+        .compare_exchange(
+            me,
+            RW_UNLOCKED,
+            std::sync::atomic::Ordering::Release,
+            std::sync::atomic::Ordering::Relaxed,
+        )
+        .is_err()
+    {
         crate::fatal("panic: _rw_wunlock_cookie: not owned by curthread");
     }
     account::give("rwlock held", c as usize);
@@ -249,7 +270,7 @@ pub extern "C" fn vm_page_grab(obj: *mut VmObject, pindex: u64, _flags: c_int) -
     if existing.is_some() {
         super::unimplemented_kpi("vm_page_grab (of a resident page)");
     }
-    let page = Box::into_raw(Box::new(Page { phys: page_alloc(), object: key, pindex, valid: false, xbusy: true }));
+    let page = Box::into_raw(Box::new(Page { phys: page_alloc(), pindex, valid: false, xbusy: true }));
     with_objects(|o| o.get_mut(&key).map(|s| s.pages.push(page as usize)));
     account::take("vm_page xbusy", page as usize, format!("an exclusively busied page {pindex}"));
     page.cast()
@@ -292,7 +313,14 @@ pub extern "C" fn kva_alloc(size: usize) -> usize {
     let len = size.next_multiple_of(PAGE);
     // SAFETY: a fresh inaccessible reservation.
     let p = unsafe {
-        libc::mmap(std::ptr::null_mut(), len, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE, -1, 0)
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
     };
     if p == libc::MAP_FAILED {
         return 0;
@@ -307,8 +335,10 @@ pub extern "C" fn kva_alloc(size: usize) -> usize {
 #[unsafe(no_mangle)]
 pub extern "C" fn kva_free(addr: usize, size: usize) {
     let mut k = KVA.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(i) = k.iter().position(|&(a, _)| a == addr) else { crate::fatal("kva_free of an unknown range") };
-    if k[i].1 != size.next_multiple_of(PAGE) / PAGE {
+    let Some(i) = k.iter().position(|&(a, _)| a == addr) else {
+        crate::fatal("kva_free of an unknown range")
+    };
+    if k[i].1 != size.div_ceil(PAGE) {
         crate::fatal("kva_free: size differs from kva_alloc");
     }
     for n in 0..k[i].1 {
@@ -324,7 +354,10 @@ pub extern "C" fn kva_free(addr: usize, size: usize) {
 }
 
 fn kva_contains(addr: usize, pages: usize) -> bool {
-    KVA.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|&(a, n)| addr >= a && addr + pages * PAGE <= a + n * PAGE)
+    KVA.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|&(a, n)| addr >= a && addr + pages * PAGE <= a + n * PAGE)
 }
 
 /// `pmap_qenter(9)`: maps `count` pages at `va` (inside a KVA range),
