@@ -92,6 +92,7 @@ pub fn new_file(host: OwnedFd) -> usize {
     if fl & libc::O_PATH != 0 {
         flag = 0;
     }
+    flag |= status_bits(fl);
     // SAFETY: calloc of a file block, freed in _fdrop.
     let fp = unsafe { libc::calloc(1, FILE_SIZE) }.cast::<u8>();
     let (mut vnode, mut socket) = (std::ptr::null_mut(), std::ptr::null_mut());
@@ -153,7 +154,7 @@ pub fn install(fp: usize, rights: CapRights, at: Option<usize>) -> usize {
 }
 
 /// Drops one reference (`fdrop`); the last one calls `_fdrop`.
-fn fdrop(fp: usize) {
+pub fn fdrop(fp: usize) {
     if count(fp).fetch_sub(1, Ordering::AcqRel) == 1 {
         _fdrop(fp as *mut File, std::ptr::null_mut());
     }
@@ -192,7 +193,7 @@ pub extern "C" fn _fdrop(fp: *mut File, _td: *mut Thread) -> c_int {
 }
 
 /// Looks `fd` up with `need` rights: a held file, its rights and fcntls.
-fn lookup(fd: c_int, need: Option<&CapRights>) -> Result<(usize, CapRights, u32), c_int> {
+pub fn lookup(fd: c_int, need: Option<&CapRights>) -> Result<(usize, CapRights, u32), c_int> {
     let t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
     let e = usize::try_from(fd).ok().and_then(|i| t.get(i).copied().flatten()).ok_or(EBADF)?;
     if let Some(need) = need {
@@ -237,7 +238,7 @@ pub unsafe extern "C" fn fget_cap(
 }
 
 /// The host descriptor of a file.
-fn host_fd(fp: usize) -> c_int {
+pub fn host_fd(fp: usize) -> c_int {
     with_files(|f| f.get(&fp).map(|s| s.host.as_raw_fd())).unwrap_or(-1)
 }
 
@@ -375,6 +376,307 @@ pub unsafe extern "C" fn kern_pwritev(td: *mut Thread, fd: c_int, uio: *mut Uio,
 pub unsafe extern "C" fn kern_preadv(td: *mut Thread, fd: c_int, uio: *mut Uio, offset: i64) -> c_int {
     // SAFETY: caller contract.
     unsafe { rw(td, fd, uio, false, Some(offset)) }
+}
+
+/// FreeBSD `f_flag` status bits (sys/fcntl.h: `FNONBLOCK` 4, `FAPPEND` 8,
+/// `FFSYNC` 0x80, `FDSYNC` 0x1000000) of Linux status flags.
+fn status_bits(fl: c_int) -> u32 {
+    let mut f = 0;
+    if fl & libc::O_NONBLOCK != 0 {
+        f |= 4;
+    }
+    if fl & libc::O_APPEND != 0 {
+        f |= 8;
+    }
+    if fl & libc::O_SYNC == libc::O_SYNC {
+        f |= 0x80;
+    } else if fl & libc::O_DSYNC != 0 {
+        f |= 0x100_0000;
+    }
+    f
+}
+
+/// Runs `op` on the host descriptor of `fd` looked up with `rights`.
+fn with_fd<R>(
+    fd: c_int,
+    rights: CapRights,
+    op: impl FnOnce(usize, c_int) -> Result<R, c_int>,
+) -> Result<R, c_int> {
+    let (fp, _, _) = lookup(fd, Some(&rights))?;
+    let r = op(fp, host_fd(fp));
+    fdrop(fp);
+    r
+}
+
+fn last_errno() -> c_int {
+    linux_to_freebsd(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+}
+
+fn code(r: Result<(), c_int>) -> c_int {
+    r.err().unwrap_or(0)
+}
+
+/// `kern_fstat(9)`: `CAP_FSTAT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_fstat(_td: *mut Thread, fd: c_int, sbp: *mut Stat) -> c_int {
+    code(with_fd(fd, CapRights::NONE.with(cap::FSTAT), |_, h| {
+        // SAFETY: fstat into a local.
+        let mut s: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(h, &mut s) } < 0 {
+            return Err(last_errno());
+        }
+        // SAFETY: the caller's stat.
+        unsafe { *sbp = super::path::to_stat(&s) };
+        Ok(())
+    }))
+}
+
+/// `kern_ftruncate(9)`: `CAP_FTRUNCATE`; `EINVAL` for a negative length
+/// or a file not open for writing.
+#[unsafe(no_mangle)]
+pub extern "C" fn kern_ftruncate(_td: *mut Thread, fd: c_int, length: i64) -> c_int {
+    if length < 0 {
+        return EINVAL;
+    }
+    code(with_fd(fd, CapRights::NONE.with(cap::FTRUNCATE), |fp, h| {
+        // SAFETY: a live file.
+        if unsafe { crate::kernel::get::<u32>(fp as *const u8, FILE_F_FLAG) } & FWRITE == 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: host ftruncate.
+        if unsafe { libc::ftruncate(h, length) } < 0 { Err(last_errno()) } else { Ok(()) }
+    }))
+}
+
+/// `kern_futimens(9)`: `CAP_FUTIMES`; times in kernel memory.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_futimens(
+    _td: *mut Thread,
+    fd: c_int,
+    tptr: *const Timespec,
+    seg: u32,
+) -> c_int {
+    if seg != UIO_SYSSPACE {
+        super::unimplemented_kpi("kern_futimens with user-space times");
+    }
+    code(with_fd(fd, CapRights::NONE.with(cap::FUTIMES), |_, h| {
+        let t = super::path::host_times(tptr);
+        // SAFETY: host futimens.
+        let r = unsafe { libc::futimens(h, t.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())) };
+        if r < 0 { Err(last_errno()) } else { Ok(()) }
+    }))
+}
+
+/// `kern_lseek(9)`: `CAP_SEEK`; the new offset in `td_retval[0]`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_lseek(td: *mut Thread, fd: c_int, offset: i64, whence: c_int) -> c_int {
+    code(with_fd(fd, CapRights::NONE.with(cap::SEEK), |_, h| {
+        // SAFETY: host lseek (the whence values are the same).
+        let r = unsafe { libc::lseek(h, offset, whence) };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        // SAFETY: the current thread's results.
+        unsafe { (*td_retval(td))[0] = r as u64 };
+        Ok(())
+    }))
+}
+
+/// `kern_fsync(9)`: `CAP_FSYNC`; `fsync` or `fdatasync`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kern_fsync(_td: *mut Thread, fd: c_int, fullsync: bool) -> c_int {
+    code(with_fd(fd, CapRights::NONE.with(cap::FSYNC), |_, h| {
+        // SAFETY: host sync.
+        let r = unsafe { if fullsync { libc::fsync(h) } else { libc::fdatasync(h) } };
+        if r < 0 { Err(last_errno()) } else { Ok(()) }
+    }))
+}
+
+/// `kern_posix_fadvise(9)`: no rights needed; `EINVAL` for bad advice or
+/// negative ranges, `ESPIPE` for pipes and sockets.
+#[unsafe(no_mangle)]
+pub extern "C" fn kern_posix_fadvise(
+    _td: *mut Thread,
+    fd: c_int,
+    offset: i64,
+    len: i64,
+    advice: c_int,
+) -> c_int {
+    if !(0..=5).contains(&advice) || offset < 0 || len < 0 {
+        return EINVAL;
+    }
+    code(with_fd(fd, CapRights::NONE, |fp, h| {
+        // SAFETY: a live file.
+        let ty = unsafe { crate::kernel::get::<i16>(fp as *const u8, FILE_F_TYPE) };
+        if ty != DTYPE_VNODE {
+            return Err(ESPIPE);
+        }
+        // SAFETY: host posix_fadvise (same advice values).
+        match unsafe { libc::posix_fadvise(h, offset, len, advice) } {
+            0 => Ok(()),
+            e => Err(linux_to_freebsd(e)),
+        }
+    }))
+}
+
+/// `kern_posix_fallocate(9)`: `CAP_PWRITE`; `EINVAL` for a negative
+/// offset or a length <= 0, `EBADF` when not writable, `ENODEV` for
+/// non-regular files.
+#[unsafe(no_mangle)]
+pub extern "C" fn kern_posix_fallocate(_td: *mut Thread, fd: c_int, offset: i64, len: i64) -> c_int {
+    if offset < 0 || len <= 0 {
+        return EINVAL;
+    }
+    code(with_fd(fd, CapRights::NONE.with(cap::WRITE).with(cap::SEEK), |fp, h| {
+        // SAFETY: a live file.
+        let flag = unsafe { crate::kernel::get::<u32>(fp as *const u8, FILE_F_FLAG) };
+        if flag & FWRITE == 0 {
+            return Err(EBADF);
+        }
+        // SAFETY: host posix_fallocate.
+        match unsafe { libc::posix_fallocate(h, offset, len) } {
+            0 => Ok(()),
+            e => Err(linux_to_freebsd(e)),
+        }
+    }))
+}
+
+/// `kern_cap_rights_limit(9)`: narrows the descriptor's rights;
+/// `ENOTCAPABLE` if the new set is not contained in the current one. A set
+/// without `CAP_FCNTL` also clears the fcntl limits.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_cap_rights_limit(
+    _td: *mut Thread,
+    fd: c_int,
+    rights: *mut CapRightsT,
+) -> c_int {
+    // SAFETY: the module's rights record.
+    let new = CapRights(unsafe { (*rights).cr_rights });
+    let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(e) = usize::try_from(fd).ok().and_then(|i| t.get_mut(i)).and_then(Option::as_mut) else {
+        return EBADF;
+    };
+    if !(0..2).all(|i| e.rights.0[i] & new.0[i] == new.0[i]) {
+        return ENOTCAPABLE;
+    }
+    e.rights = new;
+    if !new.has(cap::FCNTL) {
+        e.fcntls = 0;
+    }
+    0
+}
+
+/// `kern_fcntl(9)` for `F_SETFL` (the only command the module uses):
+/// `CAP_FCNTL` and `CAP_FCNTL_SETFL` in the fcntl limits; sets
+/// `FNONBLOCK`, `FAPPEND`, `FFSYNC`/`FDSYNC` from the new flags.
+#[unsafe(no_mangle)]
+pub extern "C" fn kern_fcntl(_td: *mut Thread, fd: c_int, cmd: c_int, arg: isize) -> c_int {
+    if cmd != F_SETFL {
+        super::unimplemented_kpi("kern_fcntl other than F_SETFL");
+    }
+    let (fp, _, fcntls) = match lookup(fd, Some(&CapRights::NONE.with(cap::FCNTL))) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let r = (|| {
+        if fcntls & (1 << F_SETFL) == 0 {
+            return Err(ENOTCAPABLE);
+        }
+        let a = arg as c_int;
+        let mut l = 0;
+        if a & O_NONBLOCK_FBSD != 0 {
+            l |= libc::O_NONBLOCK;
+        }
+        if a & O_APPEND_FBSD != 0 {
+            l |= libc::O_APPEND;
+        }
+        let h = host_fd(fp);
+        // SAFETY: host fcntl on our descriptor.
+        if unsafe { libc::fcntl(h, libc::F_SETFL, l) } < 0 {
+            return Err(last_errno());
+        }
+        // FFSYNC/FDSYNC are kept in f_flag only (Linux cannot change them).
+        let keep_sync = a & (0x80 | 0x100_0000);
+        // SAFETY: a live file: f_flag updated atomically.
+        unsafe {
+            let f = &*((fp + FILE_F_FLAG) as *const AtomicU32);
+            let old = f.load(Ordering::Relaxed);
+            f.store((old & 3) | status_bits(l) | keep_sync as u32, Ordering::Relaxed);
+        }
+        Ok(())
+    })();
+    fdrop(fp);
+    code(r)
+}
+
+const O_NONBLOCK_FBSD: c_int = 4;
+const O_APPEND_FBSD: c_int = 8;
+
+/// `kern_dup(9)`: `FDDUP_NORMAL` (the lowest free descriptor) or
+/// `FDDUP_FIXED` (`dup2`: replaces `new`); the copy shares the file and
+/// has the same rights; the number in `td_retval[0]`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_dup(
+    td: *mut Thread,
+    mode: u32,
+    _flags: c_int,
+    old: c_int,
+    new: c_int,
+) -> c_int {
+    let (fp, rights, fcntls) = match lookup(old, None) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let at = match mode {
+        FDDUP_NORMAL => None,
+        FDDUP_FIXED => {
+            if !(0..65536).contains(&new) {
+                fdrop(fp);
+                return EBADF;
+            }
+            if new == old {
+                fdrop(fp);
+                // SAFETY: the current thread's results.
+                unsafe { (*td_retval(td))[0] = new as u64 };
+                return 0;
+            }
+            let replaced = {
+                let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+                t.get_mut(new as usize).and_then(Option::take)
+            };
+            if let Some(r) = replaced {
+                fdrop(r.fp);
+            }
+            Some(new as usize)
+        }
+        _ => super::unimplemented_kpi("kern_dup mode"),
+    };
+    let slot = install(fp, rights, at);
+    if let Some(e) = TABLE.lock().unwrap_or_else(|e| e.into_inner())[slot].as_mut() {
+        e.fcntls = fcntls;
+    }
+    // SAFETY: the current thread's results.
+    unsafe { (*td_retval(td))[0] = slot as u64 };
+    0
+}
+
+/// `foffset_lock(9)`: the file's offset, with the offset lock held.
+#[unsafe(no_mangle)]
+pub extern "C" fn foffset_lock(fp: *mut File, _flags: c_int) -> i64 {
+    account::take("foffset lock", fp as usize, "a file offset lock");
+    // SAFETY: host lseek on the file's descriptor.
+    unsafe { libc::lseek(host_fd(fp as usize), 0, libc::SEEK_CUR) }.max(0)
+}
+
+/// `foffset_unlock(9)` with flags 0: stores the offset, releases the lock.
+#[unsafe(no_mangle)]
+pub extern "C" fn foffset_unlock(fp: *mut File, val: i64, flags: c_int) {
+    if flags != 0 {
+        super::unimplemented_kpi("foffset_unlock with flags");
+    }
+    account::give("foffset lock", fp as usize);
+    // SAFETY: host lseek.
+    unsafe { libc::lseek(host_fd(fp as usize), val, libc::SEEK_SET) };
 }
 
 /// Keeps `c_void` in use for the signatures above on every cfg.

@@ -15,6 +15,7 @@ pub mod exec;
 pub mod files;
 pub mod malloc;
 pub mod module;
+pub mod path;
 pub mod proc;
 pub mod uvm;
 pub mod vm;
@@ -45,16 +46,11 @@ macro_rules! unimplemented_kpi {
 
 unimplemented_kpi! {
     // Descriptors
-    filecaps_free, finstall, finstall_refed, fdclose, foffset_lock, foffset_unlock,
-    kern_close_range, kern_dup, kern_fcntl, kern_cap_rights_limit, kern_shm_open,
+    filecaps_free, finstall, finstall_refed, fdclose,     kern_close_range, kern_shm_open,
     kern_socketpair,
     // Descriptor I/O
-    kern_lseek, kern_fsync,
-    // Files and paths
-    kern_posix_fadvise, kern_posix_fallocate, kern_fstat, kern_ftruncate, kern_futimens,
-    kern_getdirentries, kern_openat, kern_mkdirat, kern_linkat, kern_readlinkat, kern_renameat,
-    kern_statat, kern_utimensat, kern_symlinkat, kern_funlinkat, kern_frmdirat,
-    // Poll
+        // Files and paths
+        kern_getdirentries,         // Poll
     kern_kevent_anonymous,
     // Futexes
     casueword32, umtx_key_get, umtx_key_release, umtxq_getchain, umtxq_insert_queue,
