@@ -44,6 +44,24 @@ struct FileState {
     socket: *mut u8,
 }
 
+/// Descriptors in flight (`SCM_RIGHTS` sent, not yet received), queued on
+/// the receiving socket's file: each holds a reference on its file and
+/// the Capsicum limits it travels with, as `unp_internalize()` keeps them
+/// (sys/kern/uipc_usrreq.c).
+pub static INFLIGHT: Mutex<Vec<(usize, InFlight)>> = Mutex::new(Vec::new());
+
+/// One descriptor in flight.
+#[derive(Clone, Copy)]
+pub struct InFlight {
+    pub fp: usize,
+    pub rights: CapRights,
+    pub fcntls: u32,
+}
+
+/// Which socket file receives what is sent on each socket file
+/// (socketpair ends).
+pub static PEERS: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
 // SAFETY: the raw pointers are kernel blocks owned by the file.
 unsafe impl Send for FileState {}
 
@@ -153,6 +171,11 @@ pub fn install(fp: usize, rights: CapRights, at: Option<usize>) -> usize {
     slot
 }
 
+/// Takes one more reference (`fhold`).
+pub fn fhold(fp: usize) {
+    count(fp).fetch_add(1, Ordering::Relaxed);
+}
+
 /// Drops one reference (`fdrop`); the last one calls `_fdrop`.
 pub fn fdrop(fp: usize) {
     if count(fp).fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -178,6 +201,14 @@ pub extern "C" fn _fdrop(fp: *mut File, _td: *mut Thread) -> c_int {
     }
     let st = with_files(|f| f.remove(&key)).unwrap_or_else(|| crate::fatal("_fdrop of an unknown file"));
     account::give("struct file", key);
+    // unp_dispose(): what is still in flight to this socket is dropped.
+    let disposed: Vec<InFlight> = {
+        let mut q = INFLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+        let (gone, keep): (Vec<_>, Vec<_>) = q.drain(..).partition(|(to, _)| *to == key);
+        *q = keep;
+        gone.into_iter().map(|(_, f)| f).collect()
+    };
+    PEERS.lock().unwrap_or_else(|e| e.into_inner()).retain(|&(a, b)| a != key && b != key);
     // SAFETY: blocks made by new_file, freed once.
     unsafe {
         if !st.vnode.is_null() {
@@ -189,6 +220,9 @@ pub extern "C" fn _fdrop(fp: *mut File, _td: *mut Thread) -> c_int {
         libc::free(fp.cast());
     }
     drop(st.host);
+    for f in disposed {
+        fdrop(f.fp);
+    }
     0
 }
 
@@ -262,8 +296,20 @@ pub extern "C" fn kern_close(_td: *mut Thread, fd: c_int) -> c_int {
 ///
 /// # Safety
 /// `td` is the current thread.
-pub unsafe fn mmap_file(_td: *mut Thread, fd: c_int, _prot: c_int, _shared: bool) -> Result<c_int, c_int> {
-    let need = CapRights::NONE.with(cap::MMAP);
+pub unsafe fn mmap_file(_td: *mut Thread, fd: c_int, prot: c_int, shared: bool) -> Result<c_int, c_int> {
+    // kern_mmap() (sys/vm/vm_mmap.c): CAP_MMAP, plus CAP_MMAP_R for
+    // PROT_READ, CAP_MMAP_W for a shared PROT_WRITE, CAP_MMAP_X for
+    // PROT_EXEC (each includes CAP_SEEK).
+    let mut need = CapRights::NONE.with(cap::MMAP);
+    if prot & libc::PROT_READ != 0 {
+        need = need.with(cap::MMAP | cap::SEEK | cap::READ);
+    }
+    if shared && prot & libc::PROT_WRITE != 0 {
+        need = need.with(cap::MMAP | cap::SEEK | cap::WRITE);
+    }
+    if prot & libc::PROT_EXEC != 0 {
+        need = need.with(cap::MMAP_X);
+    }
     let (fp, _, _) = lookup(fd, Some(&need))?;
     let h = host_fd(fp);
     fdrop(fp);
@@ -677,6 +723,66 @@ pub extern "C" fn foffset_unlock(fp: *mut File, val: i64, flags: c_int) {
     account::give("foffset lock", fp as usize);
     // SAFETY: host lseek.
     unsafe { libc::lseek(host_fd(fp as usize), val, libc::SEEK_SET) };
+}
+
+/// Installs with explicit limits (fcntls included).
+pub fn install_caps(fp: usize, rights: CapRights, fcntls: u32) -> usize {
+    let slot = install(fp, rights, None);
+    if let Some(e) = TABLE.lock().unwrap_or_else(|e| e.into_inner())[slot].as_mut() {
+        e.fcntls = fcntls;
+    }
+    slot
+}
+
+/// `finstall(9)`: a new reference on `fp` at the lowest free descriptor,
+/// with the limits in `fcaps` (no ioctl list); the number in `*fd`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn finstall(
+    _td: *mut Thread,
+    fp: *mut File,
+    fd: *mut c_int,
+    _flags: c_int,
+    fcaps: *mut Filecaps,
+) -> c_int {
+    fhold(fp as usize);
+    // SAFETY: finstall_refed takes over the reference just taken.
+    unsafe { finstall_refed(_td, fp, fd, _flags, fcaps) }
+}
+
+/// `finstall_refed(9)`: as `finstall`, taking over the caller's reference.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn finstall_refed(
+    _td: *mut Thread,
+    fp: *mut File,
+    fd: *mut c_int,
+    _flags: c_int,
+    fcaps: *mut Filecaps,
+) -> c_int {
+    // SAFETY: the module's limits record and out-parameter.
+    unsafe {
+        if !(*fcaps).fc_ioctls.is_null() {
+            super::unimplemented_kpi("finstall with an ioctl list");
+        }
+        let slot = install_caps(fp as usize, CapRights((*fcaps).fc_rights.cr_rights), (*fcaps).fc_fcntls);
+        *fd = slot as c_int;
+    }
+    0
+}
+
+/// `fdclose(9)`: closes descriptor `idx` if it still refers to `fp`
+/// (dropping the table's reference); otherwise nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn fdclose(_td: *mut Thread, fp: *mut File, idx: c_int) {
+    let e = {
+        let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+        match usize::try_from(idx).ok().and_then(|i| t.get_mut(i)) {
+            Some(slot) if slot.is_some_and(|e| e.fp == fp as usize) => slot.take(),
+            _ => None,
+        }
+    };
+    if let Some(e) = e {
+        fdrop(e.fp);
+    }
 }
 
 /// Keeps `c_void` in use for the signatures above on every cfg.

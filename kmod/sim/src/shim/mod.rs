@@ -17,6 +17,7 @@ pub mod malloc;
 pub mod module;
 pub mod path;
 pub mod proc;
+pub mod sock;
 pub mod uvm;
 pub mod vm;
 
@@ -46,9 +47,8 @@ macro_rules! unimplemented_kpi {
 
 unimplemented_kpi! {
     // Descriptors
-    filecaps_free, finstall, finstall_refed, fdclose,     kern_close_range, kern_shm_open,
-    kern_socketpair,
-    // Descriptor I/O
+    filecaps_free,     kern_close_range, kern_shm_open,
+        // Descriptor I/O
         // Files and paths
         kern_getdirentries,         // Poll
     kern_kevent_anonymous,
@@ -60,7 +60,7 @@ unimplemented_kpi! {
     thread_create, cpu_set_upcall, kern_thr_exit, fork1, pre_execve,
     post_execve, exec_alloc_args, exec_args_add_fname, exec_free_args, kern_execve,
     // Sockets
-    kern_recvit, kern_sendit, sbcreatecontrol, m_freem, kern_shutdown, kern_accept4,
+    kern_accept4,
     // Core dumps (stored in the sysentvec, never called by the sim)
     elf64_coredump, elf64_prepare_notes,
     // The native ELF64 sysentvec's hooks (fingerprinted by the self-check)
