@@ -7,6 +7,7 @@
 //! kmod-sim --load-only                 kldload + self-check + kldunload
 //! kmod-sim PROGRAM < config.yaml       run a CloudABI x86-64 program
 //! kmod-sim --config FILE PROGRAM
+//! kmod-sim --fuzz CALLS SEED           random registers into the syscall entry
 //! ```
 //!
 //! Exit statuses: the program's own (128 + the signal when it was killed);
@@ -18,6 +19,7 @@
 
 mod account;
 mod config;
+mod fuzz;
 mod kernel;
 mod linker;
 mod proc;
@@ -61,15 +63,20 @@ struct Options {
     no_kldload_preset: bool,
     config: Option<PathBuf>,
     program: Option<PathBuf>,
+    /// `--fuzz N SEED`: random registers into the syscall entry.
+    fuzz: Option<(u64, u64)>,
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: kmod-sim [--config FILE] PROGRAM < config.yaml\n       kmod-sim --load-only");
+    eprintln!(
+        "usage: kmod-sim [--config FILE] PROGRAM < config.yaml\n       kmod-sim --load-only\n       kmod-sim --fuzz CALLS SEED"
+    );
     ExitCode::from(64)
 }
 
 fn main() -> ExitCode {
-    let mut opts = Options { load_only: false, no_kldload_preset: false, config: None, program: None };
+    let mut opts =
+        Options { load_only: false, no_kldload_preset: false, config: None, program: None, fuzz: None };
     let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
         match a.to_str() {
@@ -78,6 +85,16 @@ fn main() -> ExitCode {
             Some("--config") => match args.next() {
                 Some(f) => opts.config = Some(f.into()),
                 None => return usage(),
+            },
+            Some("--fuzz") => match (args.next(), args.next()) {
+                (Some(n), Some(seed)) => match (
+                    n.to_str().and_then(|n| n.parse().ok()),
+                    seed.to_str().and_then(|s| s.parse().ok()),
+                ) {
+                    (Some(n), Some(seed)) => opts.fuzz = Some((n, seed)),
+                    _ => return usage(),
+                },
+                _ => return usage(),
             },
             Some("-h" | "--help") => {
                 let _ = usage();
@@ -88,7 +105,7 @@ fn main() -> ExitCode {
             _ => return usage(),
         }
     }
-    if opts.load_only == opts.program.is_some() {
+    if [opts.load_only, opts.program.is_some(), opts.fuzz.is_some()].iter().filter(|&&b| b).count() != 1 {
         return usage();
     }
     // SAFETY: reading the auxiliary vector.
@@ -135,6 +152,11 @@ fn run(opts: &Options, program: Option<proc::Program>) -> u8 {
         return EX_SOFTWARE as u8;
     }
     let mut code = 0;
+    if let Some((calls, seed)) = opts.fuzz {
+        if fuzz::run(calls, seed) > 0 {
+            code = EX_SOFTWARE as u8;
+        }
+    }
     if let Some(program) = program {
         let name = opts.program.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
         code = match proc::exec(program) {

@@ -273,7 +273,9 @@ pub fn run(process: &Process) -> u64 {
 }
 
 /// Kinds of resources every syscall must give back before it returns.
-const BALANCED: [&str; 8] = [
+const BALANCED: [&str; 10] = [
+    "mbuf",
+    "foffset lock",
     "rwlock held",
     "vm_map read lock",
     "kva",

@@ -24,6 +24,33 @@ use super::files::{self, INFLIGHT, InFlight, PEERS, linux_to_freebsd};
 use crate::account;
 use crate::kernel::{put, td_retval};
 
+/// Under `--fuzz`: host sockets get receive/send timeouts, so that a
+/// random receive on an empty socket cannot block the run.
+static FUZZING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns the fuzzing timeouts on.
+pub fn set_fuzzing() {
+    FUZZING.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// 10 ms send and receive timeouts on a host socket (fuzzing only: the
+/// guest then sees EAGAIN instead of blocking).
+pub fn limit_blocking(fd: c_int) {
+    let tv = libc::timeval { tv_sec: 0, tv_usec: 10_000 };
+    for opt in [libc::SO_RCVTIMEO, libc::SO_SNDTIMEO] {
+        // SAFETY: setsockopt with a local timeval.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&raw const tv).cast(),
+                size_of::<libc::timeval>() as u32,
+            )
+        };
+    }
+}
+
 /// The shim's `struct mbuf`: the fields the module reads at `MBUF_M_*`
 /// and the data buffer (one cluster at most).
 const MBUF_SIZE: usize = 256;
@@ -117,6 +144,10 @@ pub unsafe extern "C" fn kern_socketpair(
     }
     // SAFETY: two new descriptors we own.
     let (a, b) = unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) };
+    if FUZZING.load(std::sync::atomic::Ordering::Relaxed) {
+        limit_blocking(sv[0]);
+        limit_blocking(sv[1]);
+    }
     let (fa, fb) = (files::new_file(a), files::new_file(b));
     PEERS.lock().unwrap_or_else(|e| e.into_inner()).extend([(fa, fb), (fb, fa)]);
     let na = files::install(fa, files::CAP_ALL, None);
