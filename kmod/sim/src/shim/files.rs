@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -95,6 +95,11 @@ fn count(fp: usize) -> &'static AtomicU32 {
 /// vnodes (`VREG`, `VDIR`, `VCHR`), pipes `DTYPE_PIPE`, sockets
 /// `DTYPE_SOCKET` with their `so_type` and `SO_ACCEPTCONN`.
 pub fn new_file(host: OwnedFd) -> usize {
+    new_file_of(host, None)
+}
+
+/// `new_file` with the type forced (`DTYPE_SHM` for `shm_open`).
+pub fn new_file_of(host: OwnedFd, forced: Option<i16>) -> usize {
     let fd = host.as_raw_fd();
     // SAFETY: fstat and fcntl on a descriptor we own.
     let (mode, fl) = unsafe {
@@ -114,7 +119,11 @@ pub fn new_file(host: OwnedFd) -> usize {
     // SAFETY: calloc of a file block, freed in _fdrop.
     let fp = unsafe { libc::calloc(1, FILE_SIZE) }.cast::<u8>();
     let (mut vnode, mut socket) = (std::ptr::null_mut(), std::ptr::null_mut());
-    let ty = match mode {
+    let ty = match forced.map_or(mode, |_| 0) {
+        _ if forced.is_some() => {
+            socket = crate::kernel::kzalloc(256); // the shmfd (f_data)
+            forced.unwrap_or(DTYPE_SHM)
+        }
         libc::S_IFREG | libc::S_IFDIR | libc::S_IFCHR => {
             vnode = crate::kernel::kzalloc(64);
             let vt = match mode {
@@ -783,6 +792,136 @@ pub extern "C" fn fdclose(_td: *mut Thread, fp: *mut File, idx: c_int) {
     if let Some(e) = e {
         fdrop(e.fp);
     }
+}
+
+/// `SHM_ANON` (sys/mman.h): `(char *)1`.
+const SHM_ANON: usize = 1;
+
+/// `kern_shm_open(9)` (14.x) for `SHM_ANON`: a new anonymous shared
+/// memory object (a host memfd), `DTYPE_SHM`, open read/write as asked,
+/// at the lowest free number with the limits in `fcaps`; the number in
+/// `td_retval[0]`. Named objects are not reproduced.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_shm_open(
+    td: *mut Thread,
+    path: *const std::ffi::c_char,
+    flags: c_int,
+    _mode: u16,
+    fcaps: *mut Filecaps,
+) -> c_int {
+    if path as usize != SHM_ANON {
+        super::unimplemented_kpi("kern_shm_open of a named object");
+    }
+    let acc = match flags & 3 {
+        0 => libc::O_RDONLY,
+        1 => return EINVAL, // shm_open(2): O_WRONLY is EINVAL
+        _ => libc::O_RDWR,
+    };
+    // SAFETY: a new memfd.
+    let fd = unsafe { libc::memfd_create(c"kmod-sim shm".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return last_errno();
+    }
+    // A read-only object is a read-only reopen of the memfd.
+    let host = if acc == libc::O_RDONLY {
+        let p = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).unwrap_or_default();
+        // SAFETY: reopening our own memfd read-only, then closing it.
+        let ro = unsafe { libc::open(p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        unsafe { libc::close(fd) };
+        if ro < 0 {
+            return last_errno();
+        }
+        ro
+    } else {
+        fd
+    };
+    // SAFETY: a new descriptor we own.
+    let fp = new_file_of(unsafe { OwnedFd::from_raw_fd(host) }, Some(DTYPE_SHM));
+    let (rights, fcntls) = if fcaps.is_null() {
+        (CAP_ALL, CAP_FCNTL_ALL)
+    } else {
+        // SAFETY: the module's limits record.
+        unsafe { (CapRights((*fcaps).fc_rights.cr_rights), (*fcaps).fc_fcntls) }
+    };
+    let slot = install_caps(fp, rights, fcntls);
+    // SAFETY: the current thread's results.
+    unsafe { (*td_retval(td))[0] = slot as u64 };
+    0
+}
+
+/// FreeBSD `struct dirent` (sys/dirent.h): `d_fileno` 0, `d_off` 8,
+/// `d_reclen` 16, `d_type` 18, `d_namlen` 20, `d_name` 24; records are
+/// `_GENERIC_DIRSIZ` = (24 + namlen + 1) rounded up to 8.
+const DIRENT_NAME: usize = 24;
+
+/// `kern_getdirentries(9)`: entries from the directory's current offset
+/// into a kernel buffer of `count` bytes as FreeBSD `struct dirent`s
+/// (`CAP_READ`; `EINVAL` when not even one entry fits); the offset
+/// before in `*basep`, the bytes in `td_retval[0]`, the offset after
+/// the last entry returned left in the file.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_getdirentries(
+    td: *mut Thread,
+    fd: c_int,
+    buf: *mut std::ffi::c_char,
+    count: usize,
+    basep: *mut i64,
+    residp: *mut isize,
+    seg: u32,
+) -> c_int {
+    if seg != UIO_SYSSPACE {
+        super::unimplemented_kpi("kern_getdirentries into user memory");
+    }
+    let r = with_fd(fd, CapRights::NONE.with(cap::READ), |_, h| {
+        // SAFETY: host lseek/getdents64 into a local buffer; the output
+        // stays within the caller's `count` bytes.
+        unsafe {
+            let base = libc::lseek(h, 0, libc::SEEK_CUR);
+            let mut tmp = vec![0u8; count.max(512)];
+            let n = libc::syscall(libc::SYS_getdents64, h, tmp.as_mut_ptr(), tmp.len());
+            if n < 0 {
+                return Err(last_errno());
+            }
+            let (mut i, mut out, mut last_off) = (0usize, 0usize, base);
+            let mut any = false;
+            while i < n as usize {
+                let ino = u64::from_ne_bytes(tmp[i..i + 8].try_into().unwrap_or_default());
+                let off = i64::from_ne_bytes(tmp[i + 8..i + 16].try_into().unwrap_or_default());
+                let reclen = u16::from_ne_bytes(tmp[i + 16..i + 18].try_into().unwrap_or_default()) as usize;
+                let dtype = tmp[i + 18];
+                let name = &tmp[i + 19..i + reclen];
+                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+                let rec = (DIRENT_NAME + name.len() + 1).next_multiple_of(8);
+                if out + rec > count {
+                    if !any {
+                        return Err(EINVAL);
+                    }
+                    // Not returned: read again from after the last one.
+                    libc::lseek(h, last_off, libc::SEEK_SET);
+                    break;
+                }
+                let d = buf.cast::<u8>().add(out);
+                std::ptr::write_bytes(d, 0, rec);
+                crate::kernel::put(d, 0, ino);
+                crate::kernel::put(d, 8, off);
+                crate::kernel::put(d, 16, rec as u16);
+                crate::kernel::put(d, 18, dtype);
+                crate::kernel::put(d, 20, name.len() as u16);
+                std::ptr::copy_nonoverlapping(name.as_ptr(), d.add(DIRENT_NAME), name.len());
+                out += rec;
+                last_off = off;
+                any = true;
+                i += reclen;
+            }
+            *basep = base;
+            if !residp.is_null() {
+                *residp = (count - out) as isize;
+            }
+            (*td_retval(td))[0] = out as u64;
+            Ok(())
+        }
+    });
+    code(r)
 }
 
 /// Keeps `c_void` in use for the signatures above on every cfg.

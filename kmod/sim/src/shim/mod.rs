@@ -47,10 +47,9 @@ macro_rules! unimplemented_kpi {
 
 unimplemented_kpi! {
     // Descriptors
-    filecaps_free,     kern_close_range, kern_shm_open,
-        // Descriptor I/O
+    filecaps_free,     kern_close_range,         // Descriptor I/O
         // Files and paths
-        kern_getdirentries,         // Poll
+                // Poll
     kern_kevent_anonymous,
     // Futexes
     casueword32, umtx_key_get, umtx_key_release, umtxq_getchain, umtxq_insert_queue,
