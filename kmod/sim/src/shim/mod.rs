@@ -13,6 +13,7 @@
 pub mod console;
 pub mod exec;
 pub mod files;
+pub mod kevent;
 pub mod malloc;
 pub mod module;
 pub mod path;
@@ -50,8 +51,7 @@ unimplemented_kpi! {
     filecaps_free,     kern_close_range,         // Descriptor I/O
         // Files and paths
                 // Poll
-    kern_kevent_anonymous,
-    // Futexes
+        // Futexes
     casueword32, umtx_key_get, umtx_key_release, umtxq_getchain, umtxq_insert_queue,
     umtxq_remove_queue, umtxq_sleep, umtxq_signal_mask, umtxq_count, umtxq_busy,
     umtxq_unbusy_unlocked, umtx_abs_timeout_init, __mtx_lock_flags, __mtx_unlock_flags,

@@ -469,6 +469,17 @@ pub unsafe extern "C" fn kern_recvit(
     }
 }
 
+/// Whether a host socket is listening.
+fn listening(fd: c_int) -> bool {
+    let mut v: c_int = 0;
+    let mut l = size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt into a local int.
+    unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&raw mut v).cast(), &mut l) == 0
+            && v != 0
+    }
+}
+
 /// `kern_shutdown(9)`: `CAP_SHUTDOWN`; `ENOTSOCK` for other files.
 #[unsafe(no_mangle)]
 pub extern "C" fn kern_shutdown(_td: *mut Thread, s: c_int, how: c_int) -> c_int {
@@ -480,6 +491,12 @@ pub extern "C" fn kern_shutdown(_td: *mut Thread, s: c_int, how: c_int) -> c_int
     let r = unsafe {
         if crate::kernel::get::<i16>(fp as *const u8, FILE_F_TYPE) != DTYPE_SOCKET {
             ENOTSOCK
+        } else if listening(files::host_fd(fp)) {
+            // soshutdown() (sys/kern/uipc_socket.c): a listening socket
+            // stays listening and is not connected: ENOTCONN. (Linux's
+            // shutdown would stop it listening, so it is not called; the
+            // wakeup of pending accepts is not reproduced.)
+            ENOTCONN
         } else if libc::shutdown(files::host_fd(fp), how) < 0 {
             errno()
         } else {
