@@ -11,14 +11,14 @@ use std::sync::Mutex;
 
 /// Outstanding resources, by kind (e.g. `malloc(M_TEMP)`, `vm_object
 /// reference`), each with its live instances (address → description).
-static LIVE: Mutex<BTreeMap<String, BTreeMap<usize, String>>> = Mutex::new(BTreeMap::new());
+static LIVE: Mutex<BTreeMap<String, BTreeMap<usize, (usize, String)>>> = Mutex::new(BTreeMap::new());
 
 /// Counts `addr` as taken, of `kind`. Taking the same address twice is a
 /// shim bug (or the module double-registering), reported loudly.
 pub fn take(kind: &str, addr: usize, what: impl Into<String>) {
     let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
     let set = live.entry(kind.to_string()).or_default();
-    if set.insert(addr, what.into()).is_some() {
+    if set.insert(addr, (crate::kernel::current_thread_id(), what.into())).is_some() {
         crate::fatal(&format!("{kind} {addr:#x} taken twice"));
     }
 }
@@ -28,7 +28,7 @@ pub fn take(kind: &str, addr: usize, what: impl Into<String>) {
 pub fn give(kind: &str, addr: usize) -> String {
     let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
     match live.get_mut(kind).and_then(|s| s.remove(&addr)) {
-        Some(what) => what,
+        Some((_, what)) => what,
         None => crate::fatal(&format!("{kind} {addr:#x} released but not held (double release?)")),
     }
 }
@@ -39,14 +39,15 @@ pub fn holds(kind: &str, addr: usize) -> bool {
     live.get(kind).is_some_and(|s| s.contains_key(&addr))
 }
 
-/// Number of live instances of `kind`.
-pub fn count(kind: &str) -> usize {
+/// Number of live instances of `kind` taken by the calling thread.
+pub fn count_mine(kind: &str) -> usize {
+    let me = crate::kernel::current_thread_id();
     let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-    live.get(kind).map_or(0, BTreeMap::len)
+    live.get(kind).map_or(0, |s| s.values().filter(|(t, _)| *t == me).count())
 }
 
 /// Everything still held: `(kind, description)` per instance.
 pub fn outstanding() -> Vec<(String, String)> {
     let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-    live.iter().flat_map(|(k, s)| s.values().map(move |w| (k.clone(), w.clone()))).collect()
+    live.iter().flat_map(|(k, s)| s.values().map(move |(_, w)| (k.clone(), w.clone()))).collect()
 }

@@ -259,21 +259,104 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
     Ok(process)
 }
 
+/// The process's threads and its end: live guest threads, the host
+/// threads running them, the wait status once it exited.
+struct Life {
+    threads: usize,
+    hosts: Vec<libc::pid_t>,
+    exiting: bool,
+    status: Option<u64>,
+}
+
+static LIFE: std::sync::Mutex<Life> =
+    std::sync::Mutex::new(Life { threads: 0, hosts: Vec::new(), exiting: false, status: None });
+static LIFE_CV: std::sync::Condvar = std::sync::Condvar::new();
+
+fn life() -> std::sync::MutexGuard<'static, Life> {
+    LIFE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn gettid() -> libc::pid_t {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
+/// Whether the process is exiting (another thread called exit1).
+pub fn exiting() -> bool {
+    life().exiting
+}
+
+/// Live guest threads.
+pub fn live_threads() -> usize {
+    life().threads
+}
+
+/// A thread was created (before its host thread starts).
+pub fn thread_started() {
+    life().threads += 1;
+}
+
+/// This guest thread ends (thread exit, or the process single-threading
+/// for exit1): its host thread leaves user mode.
+pub fn leave_thread() -> ! {
+    {
+        let mut l = life();
+        l.threads -= 1;
+        let me = gettid();
+        l.hosts.retain(|&h| h != me);
+        LIFE_CV.notify_all();
+    }
+    // SAFETY: leaves user mode for good on this host thread.
+    unsafe { trap::kmodsim_leave(0) }
+}
+
+/// The body of a host thread running a created guest thread.
+pub fn run_thread(td: *mut Thread) {
+    kernel::set_curthread(td);
+    trap::alt_stack();
+    {
+        let mut l = life();
+        if l.exiting {
+            l.threads -= 1;
+            LIFE_CV.notify_all();
+            return;
+        }
+        l.hosts.push(gettid());
+    }
+    // SAFETY: the new thread's frame and pcb, set up by thread_create.
+    unsafe { trap::kmodsim_enter_user(kernel::td_frame(td), (*kernel::td_pcb(td)).fsbase) };
+}
+
 /// Enters user mode on the calling host thread; returns the wait status
-/// (`W_EXITCODE`) when the process has exited.
+/// (`W_EXITCODE`) when the process has exited (all its threads gone).
 pub fn run(process: &Process) -> u64 {
     trap::alt_stack();
     if let Err(e) = trap::install() {
         crate::fatal(&e);
     }
+    {
+        let mut l = life();
+        l.threads = 1;
+        l.hosts = vec![gettid()];
+    }
     let td = process.thread.td;
-    // SAFETY: the process's only thread, set up by exec; it returns
-    // through kmodsim_leave when the process exits.
-    unsafe { trap::kmodsim_enter_user(kernel::td_frame(td), (*kernel::td_pcb(td)).fsbase) }
+    // SAFETY: the process's first thread, set up by exec; it returns
+    // through kmodsim_leave when it ends.
+    unsafe { trap::kmodsim_enter_user(kernel::td_frame(td), (*kernel::td_pcb(td)).fsbase) };
+    let mut l = life();
+    loop {
+        if let (Some(s), 0) = (l.status, l.threads) {
+            return s;
+        }
+        l = LIFE_CV.wait(l).unwrap_or_else(|e| e.into_inner());
+    }
 }
 
 /// Kinds of resources every syscall must give back before it returns.
-const BALANCED: [&str; 10] = [
+const BALANCED: [&str; 13] = [
+    "umtx key",
+    "mtx held",
+    "umtx chain busy",
     "mbuf",
     "foffset lock",
     "rwlock held",
@@ -292,7 +375,7 @@ const BALANCED: [&str; 10] = [
 /// # Safety
 /// `td` is the current thread, in a syscall trap.
 pub unsafe fn syscallenter(td: *mut Thread) {
-    let before: Vec<usize> = BALANCED.iter().map(|k| account::count(k)).collect();
+    let before: Vec<usize> = BALANCED.iter().map(|k| account::count_mine(k)).collect();
     // SAFETY: caller contract.
     unsafe {
         let sv = &*kernel::p_sysent(kernel::td_proc(td));
@@ -311,12 +394,12 @@ pub unsafe fn syscallenter(td: *mut Thread) {
         (sv.sv_set_syscall_retval.unwrap_or_else(|| crate::fatal("no sv_set_syscall_retval")))(td, error);
     }
     for (k, n) in BALANCED.iter().zip(before) {
-        if account::count(k) != n {
+        if account::count_mine(k) != n {
             // SAFETY: caller contract.
             let code = unsafe { (*kernel::td_sa(td)).code };
             crate::fatal(&format!(
                 "syscall {code} returned holding {} more {k} than before",
-                account::count(k) as isize - n as isize
+                account::count_mine(k) as isize - n as isize
             ));
         }
     }
@@ -326,6 +409,28 @@ pub unsafe fn syscallenter(td: *mut Thread) {
 /// space and the shared-page reference released, `sv_onexit` runs; the
 /// host thread leaves user mode with the wait status.
 pub fn exit(td: *mut Thread, rv: c_int, sig: c_int) -> ! {
+    // thread_single(SINGLE_EXIT): the other threads leave first (those in
+    // user mode are interrupted, those in the kernel leave when their
+    // syscall returns or their sleep is interrupted).
+    {
+        let mut l = life();
+        if l.exiting {
+            drop(l);
+            leave_thread();
+        }
+        l.exiting = true;
+        let me = gettid();
+        while l.threads > 1 {
+            for &h in l.hosts.iter().filter(|&&h| h != me) {
+                // SAFETY: a signal to a host thread of this process.
+                unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), h, libc::SIGUSR2) };
+            }
+            l = LIFE_CV
+                .wait_timeout(l, std::time::Duration::from_millis(20))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
     // SAFETY: the exiting thread's process.
     let (p, sv) = unsafe {
         let p = kernel::td_proc(td);
@@ -350,6 +455,14 @@ pub fn exit(td: *mut Thread, rv: c_int, sig: c_int) -> ! {
         }
     }
     let status = ((rv as u64 & 0xff) << 8) | (sig as u64 & 0x7f);
+    {
+        let mut l = life();
+        l.threads = 0;
+        l.status = Some(status);
+        let me = gettid();
+        l.hosts.retain(|&h| h != me);
+        LIFE_CV.notify_all();
+    }
     // SAFETY: leaves user mode for good; nothing on this stack needs
     // dropping (the syscall's frames are abandoned, as exit1 abandons
     // the kernel stack).

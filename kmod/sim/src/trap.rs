@@ -139,7 +139,8 @@ global_asm!(
 
 /// Signals that mean the guest trapped (its own faults) or entered the
 /// kernel (SIGSYS).
-const TRAP_SIGNALS: [c_int; 5] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+const TRAP_SIGNALS: [c_int; 6] =
+    [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGUSR2];
 
 /// Installs the signal handlers (process-wide) and the seccomp filter
 /// that traps syscalls made from the user address space.
@@ -215,6 +216,14 @@ extern "C" fn kmodsim_trap(sig: c_int, info: *mut libc::siginfo_t, uc: *mut libc
     let g = unsafe { &mut (*uc).uc_mcontext.gregs };
     let rip = g[libc::REG_RIP as usize] as usize;
     let user = (kernel::USER_BASE..kernel::USER_BASE + kernel::USER_SIZE).contains(&rip);
+    if sig == libc::SIGUSR2 {
+        // Another thread's exit1 single-threads the process: a thread in
+        // user mode leaves now; one in the kernel when its call returns.
+        if user && crate::proc::exiting() {
+            crate::proc::leave_thread();
+        }
+        return;
+    }
     if !user {
         // SAFETY: siginfo of a fault.
         let addr = unsafe { (*info).si_addr() } as usize;
@@ -274,6 +283,9 @@ unsafe fn syscall(td: *mut Thread, g: &mut [i64; 23]) {
 
     // SAFETY: the current thread.
     unsafe { crate::proc::syscallenter(td) };
+    if crate::proc::exiting() {
+        crate::proc::leave_thread();
+    }
 
     if pcb.flags & PCB_FULL_IRET != 0 {
         // doreti: every register from the frame.

@@ -248,6 +248,10 @@ pub unsafe extern "C" fn kern_kevent_anonymous(
     // kqueue_scan() without a timeout: until something is ready.
     let mut events = Vec::new();
     while events.is_empty() {
+        if crate::proc::exiting() {
+            release(regs);
+            return ERESTART;
+        }
         if regs.is_empty() {
             super::unimplemented_kpi("kern_kevent_anonymous waiting forever (no registration)");
         }

@@ -19,6 +19,8 @@ pub mod module;
 pub mod path;
 pub mod proc;
 pub mod sock;
+pub mod thread;
+pub mod umtx;
 pub mod uvm;
 pub mod vm;
 
@@ -52,11 +54,8 @@ unimplemented_kpi! {
         // Files and paths
                 // Poll
         // Futexes
-    casueword32, umtx_key_get, umtx_key_release, umtxq_getchain, umtxq_insert_queue,
-    umtxq_remove_queue, umtxq_sleep, umtxq_signal_mask, umtxq_count, umtxq_busy,
-    umtxq_unbusy_unlocked, umtx_abs_timeout_init, __mtx_lock_flags, __mtx_unlock_flags,
-    // Threads and processes
-    thread_create, cpu_set_upcall, kern_thr_exit, fork1, pre_execve,
+                // Threads and processes
+    fork1, pre_execve,
     post_execve, exec_alloc_args, exec_args_add_fname, exec_free_args, kern_execve,
     // Sockets
     kern_accept4,

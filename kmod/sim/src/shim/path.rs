@@ -55,11 +55,23 @@ fn open_beneath(dir: c_int, path: &CStr, flags: c_int, mode: u32) -> Result<Owne
     // openat2 refuses a mode without O_CREAT.
     let mode = if flags & libc::O_CREAT != 0 { u64::from(mode) } else { 0 };
     let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode, resolve: RESOLVE_BENEATH };
-    // SAFETY: openat2 with a valid path and open_how.
-    let fd = unsafe { libc::syscall(libc::SYS_openat2, dir, path.as_ptr(), &how, size_of::<OpenHow>()) };
-    if fd < 0 {
-        return Err(errno());
-    }
+    // Linux fails a beneath lookup with EAGAIN when a concurrent rename
+    // could have moved a `..` out; FreeBSD's namei has no such error, so
+    // the lookup is retried (openat2(2) asks callers to).
+    let mut tries = 0;
+    let fd = loop {
+        // SAFETY: openat2 with a valid path and open_how.
+        let fd = unsafe { libc::syscall(libc::SYS_openat2, dir, path.as_ptr(), &how, size_of::<OpenHow>()) };
+        if fd >= 0 {
+            break fd;
+        }
+        let e = errno();
+        tries += 1;
+        if e != libc::EAGAIN || tries > 10_000 {
+            return Err(e);
+        }
+        std::thread::yield_now();
+    };
     // SAFETY: a new descriptor we own.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as c_int) })
 }

@@ -29,6 +29,10 @@ const PROT_MASK: c_int = 7;
 /// Page protection of each mapped page, by page address.
 static MAP: Mutex<BTreeMap<usize, c_int>> = Mutex::new(BTreeMap::new());
 
+/// Serializes changes of the address space (the map lock a kernel holds
+/// across finding space and entering a mapping).
+static VM_LOCK: Mutex<()> = Mutex::new(());
+
 /// Where address-space searches start (above the program image).
 const SEARCH_BASE: usize = USER_BASE + (16 << 30);
 
@@ -188,6 +192,7 @@ pub unsafe extern "C" fn kern_mmap(td: *mut Thread, req: *const MmapReq) -> c_in
     // SAFETY: the module's request record.
     let r = unsafe { &*req };
     let (flags, prot) = (r.mr_flags, r.mr_prot);
+    let _map = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     if r.mr_len == 0 || prot & !PROT_MASK != 0 || (flags & MAP_SHARED != 0) == (flags & MAP_PRIVATE != 0) {
         return EINVAL;
     }
@@ -251,6 +256,7 @@ pub extern "C" fn kern_mprotect(
     if !is_user_range(start, end - start) {
         return EINVAL;
     }
+    let _map = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     match protect(start, end - start, prot) {
         Ok(()) => 0,
         Err(e) => e,
@@ -270,6 +276,7 @@ pub extern "C" fn kern_munmap(_td: *mut Thread, addr: usize, len: usize) -> c_in
     if !is_user_range(addr, end - addr) {
         return EINVAL;
     }
+    let _map = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     unmap(addr, end - addr);
     0
 }
