@@ -11,7 +11,10 @@ use std::sync::Mutex;
 
 /// Outstanding resources, by kind (e.g. `malloc(M_TEMP)`, `vm_object
 /// reference`), each with its live instances (address → description).
-static LIVE: Mutex<BTreeMap<String, BTreeMap<usize, (usize, String)>>> = Mutex::new(BTreeMap::new());
+static LIVE: Mutex<BTreeMap<String, Instances>> = Mutex::new(BTreeMap::new());
+
+/// Live instances of one kind: address → (taking thread, description).
+type Instances = BTreeMap<usize, (usize, String)>;
 
 /// Counts `addr` as taken, of `kind`. Taking the same address twice is a
 /// shim bug (or the module double-registering), reported loudly.
