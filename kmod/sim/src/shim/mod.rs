@@ -58,8 +58,7 @@ unimplemented_kpi! {
     fork1, pre_execve,
     post_execve, exec_alloc_args, exec_args_add_fname, exec_free_args, kern_execve,
     // Sockets
-    kern_accept4,
-    // Core dumps (stored in the sysentvec, never called by the sim)
+        // Core dumps (stored in the sysentvec, never called by the sim)
     elf64_coredump, elf64_prepare_notes,
     // The native ELF64 sysentvec's hooks (fingerprinted by the self-check)
     elf64_freebsd_fixup, exec_copyout_strings,

@@ -506,3 +506,51 @@ pub extern "C" fn kern_shutdown(_td: *mut Thread, s: c_int, how: c_int) -> c_int
     files::fdrop(fp);
     r
 }
+
+/// `kern_accept4(9)` (14.x) as the module calls it (no address, flags 0,
+/// no file out): `CAP_ACCEPT` on the descriptor, `EINVAL` unless it is
+/// listening; blocks for a connection, which is installed at the lowest
+/// free number with the listening descriptor's limits (`falloc_caps`
+/// with the caps `getsock_cap` returned), blocking (no
+/// `ACCEPT4_INHERIT`); the number in `td_retval[0]`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_accept4(
+    td: *mut Thread,
+    s: c_int,
+    name: *mut c_void,
+    namelen: *mut u32,
+    flags: c_int,
+    fp: *mut c_void,
+) -> c_int {
+    if !name.is_null() || !namelen.is_null() || flags != 0 || !fp.is_null() {
+        super::unimplemented_kpi("kern_accept4 with an address, flags or a file out");
+    }
+    let (lfp, rights, fcntls) = match files::lookup(s, Some(&CapRights::NONE.with(CAP_ACCEPT))) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let host = files::host_fd(lfp);
+    let r = if !listening(host) {
+        Err(EINVAL)
+    } else {
+        // SAFETY: host accept4 on our listening socket.
+        let c =
+            unsafe { libc::accept4(host, std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC) };
+        if c < 0 {
+            Err(errno())
+        } else {
+            // SAFETY: a new descriptor we own.
+            let nfp = files::new_file(unsafe { OwnedFd::from_raw_fd(c) });
+            Ok(files::install_caps(nfp, rights, fcntls))
+        }
+    };
+    files::fdrop(lfp);
+    match r {
+        Ok(fd) => {
+            // SAFETY: the current thread's results.
+            unsafe { (*td_retval(td))[0] = fd as u64 };
+            0
+        }
+        Err(e) => e,
+    }
+}
