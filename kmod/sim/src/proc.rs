@@ -30,7 +30,6 @@ const SHP_BASE: usize = kernel::USER_BASE + kernel::USER_SIZE - (1 << 30);
 
 /// The process that runs, and what exec needs to know about it.
 pub struct Process {
-    pub proc: kernel::SimProc,
     pub thread: SimThread,
 }
 
@@ -142,57 +141,18 @@ fn load_segments(elf: &Elf, image: &[u8], base: usize) -> Result<(), ExecError> 
 /// on the calling host thread. Returns the process, ready to enter user
 /// mode.
 pub fn exec(program: Program) -> Result<Process, ExecError> {
-    let elf =
-        parse(&program.image).ok_or_else(|| ExecError(ENOEXEC, "not an ELF64 little-endian file".into()))?;
-    let bi = brand(&elf).ok_or_else(|| {
-        ExecError(
-            ENOEXEC,
-            format!("no registered ELF brand takes it (OS/ABI {}, machine {})", elf.osabi, elf.machine),
-        )
-    })?;
-    // SAFETY: the module's brand.
-    let sv = unsafe { (*bi).sysvec };
-    // SAFETY: the brand's sysentvec, as installed at MOD_LOAD.
-    let shared_obj = unsafe { (*sv).sv_shared_page_obj } as usize;
+    let (elf, sv) = check(&program.image)?;
     let proc = kernel::new_proc(sv, 1235, STACK_TOP, SHP_BASE);
     let thread = kernel::new_thread(&proc, 100_235);
     // SAFETY: the per-CPU area of this host thread.
     unsafe { (*kernel::pcpu()).curthread = thread.td };
-
-    // exec_map_sysvec(): the shared page, read+execute, holding a
-    // reference on the object.
-    vm::object_reference(shared_obj);
-    for (i, (_, phys)) in vm::object_pages(shared_obj).into_iter().enumerate() {
-        vm::map_page(SHP_BASE + i * PAGE, phys, libc::PROT_READ | libc::PROT_EXEC);
-        uvm::record(SHP_BASE + i * PAGE, PAGE, libc::PROT_READ | libc::PROT_EXEC);
-    }
     module::SYSVEC_USERS.lock().unwrap_or_else(|e| e.into_inner()).push(sv as usize);
-    let process = Process { proc, thread };
-
-    let base = if elf.etype == 3 { LOAD_BASE } else { 0 };
-    load_segments(&elf, &program.image, base)?;
-    uvm::map_anon_fixed(STACK_TOP - STACK_SIZE, STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE)
-        .map_err(|e| ExecError(e, "cannot map the stack".into()))?;
     for (i, (fd, ceiling)) in program.fds.into_iter().enumerate() {
         let rights = cloudabi_run::native::caps::capsicum_for(ceiling).unwrap_or(files::CAP_ALL);
         files::install(files::new_file(fd), rights, Some(i));
     }
-
-    // The image: image_params, image_args (exec's argument buffer: the
-    // argdata and the NUL execve's strings end with), Elf64_Auxargs from
-    // the activator (M_TEMP, as __elfN(imgact) allocates it).
-    let phdr = elf
-        .phdrs
-        .iter()
-        .find(|p| p.0 == 6)
-        .map(|p| p.3)
-        .or_else(|| {
-            elf.phdrs
-                .iter()
-                .find(|p| p.0 == 1 && elf.phoff >= p.2 && elf.phoff < p.2 + p.4)
-                .map(|p| p.3 + (elf.phoff - p.2))
-        })
-        .ok_or_else(|| ExecError(ENOEXEC, "the program headers are not loaded".into()))?;
+    // exec's argument buffer: the argdata and the NUL execve's strings
+    // end with.
     let mut buf = program.argdata.clone();
     buf.push(0);
     let args = kernel::kzalloc(size_of::<ImageArgs>()).cast::<ImageArgs>();
@@ -207,6 +167,70 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
         a.envc = 0;
         a.fd = -1;
     }
+    let process = Process { thread };
+    // SAFETY: the new process's only thread, on this host thread.
+    unsafe { activate(process.thread.td, &program.image, &elf, sv, args) }?;
+    drop(buf);
+    Ok(process)
+}
+
+/// The image's ELF data and the sysentvec of the brand that takes it.
+fn check(image: &[u8]) -> Result<(Elf, *mut Sysentvec), ExecError> {
+    let elf = parse(image).ok_or_else(|| ExecError(ENOEXEC, "not an ELF64 little-endian file".into()))?;
+    let bi = brand(&elf).ok_or_else(|| {
+        ExecError(
+            ENOEXEC,
+            format!("no registered ELF brand takes it (OS/ABI {}, machine {})", elf.osabi, elf.machine),
+        )
+    })?;
+    // SAFETY: the module's brand.
+    Ok((elf, unsafe { (*bi).sysvec }))
+}
+
+/// The part of `do_execve()` after the point of no return, on the
+/// process of `td` (whose address space is empty): `p_sysent`, the
+/// shared page (`exec_map_sysvec()`, a reference on the module's
+/// object), the segments and the stack, the activator's `Elf64_Auxargs`
+/// (`malloc(M_TEMP)`), then the module's `sv_copyout_strings`,
+/// `sv_fixup` and `sv_setregs`, in that order.
+///
+/// # Safety
+/// `td` is the current thread and the only one of its process; `args`
+/// is exec's argument record.
+unsafe fn activate(
+    td: *mut Thread,
+    image: &[u8],
+    elf: &Elf,
+    sv: *mut Sysentvec,
+    args: *mut ImageArgs,
+) -> Result<(), ExecError> {
+    // SAFETY: caller contract.
+    let p = unsafe { kernel::td_proc(td) };
+    // SAFETY: the process; p_sysent at its layouts.txt offset.
+    unsafe { put(p.cast(), PROC_P_SYSENT, sv) };
+    // SAFETY: the brand's sysentvec, as installed at MOD_LOAD.
+    let shared_obj = unsafe { (*sv).sv_shared_page_obj } as usize;
+    vm::object_reference(shared_obj);
+    for (i, (_, phys)) in vm::object_pages(shared_obj).into_iter().enumerate() {
+        vm::map_page(SHP_BASE + i * PAGE, phys, libc::PROT_READ | libc::PROT_EXEC);
+        uvm::record(SHP_BASE + i * PAGE, PAGE, libc::PROT_READ | libc::PROT_EXEC);
+    }
+    let base = if elf.etype == 3 { LOAD_BASE } else { 0 };
+    load_segments(elf, image, base)?;
+    uvm::map_anon_fixed(STACK_TOP - STACK_SIZE, STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE)
+        .map_err(|e| ExecError(e, "cannot map the stack".into()))?;
+    let phdr = elf
+        .phdrs
+        .iter()
+        .find(|p| p.0 == 6)
+        .map(|p| p.3)
+        .or_else(|| {
+            elf.phdrs
+                .iter()
+                .find(|p| p.0 == 1 && elf.phoff >= p.2 && elf.phoff < p.2 + p.4)
+                .map(|p| p.3 + (elf.phoff - p.2))
+        })
+        .ok_or_else(|| ExecError(ENOEXEC, "the program headers are not loaded".into()))?;
     let aux = malloc::fbsd_malloc(size_of::<Auxargs>(), &malloc::M_TEMP, malloc::M_WAITOK | malloc::M_ZERO)
         .cast::<Auxargs>();
     // SAFETY: a fresh M_TEMP allocation of an Auxargs.
@@ -227,12 +251,11 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
     let imgp = kernel::kzalloc(512);
     // SAFETY: a fresh image_params block; offsets from layouts.txt.
     unsafe {
-        put(imgp, IMAGE_PARAMS_PROC, process.proc.p);
+        put(imgp, IMAGE_PARAMS_PROC, p);
         put(imgp, IMAGE_PARAMS_ARGS, args);
         put(imgp, IMAGE_PARAMS_AUXARGS, aux);
     }
     let imgp = imgp.cast::<ImageParams>();
-    // do_execve(): copyout_strings, fixup, setregs, in that order.
     // SAFETY: the module's hooks, called as do_execve calls them.
     let (e, stack) = unsafe {
         let svr = &*sv;
@@ -252,11 +275,76 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
         return Err(ExecError(e, "the module's exec hooks failed".into()));
     }
     // SAFETY: as above.
-    unsafe {
-        ((*sv).sv_setregs.unwrap_or_else(|| crate::fatal("no sv_setregs")))(process.thread.td, imgp, stack)
-    };
-    drop(buf);
-    Ok(process)
+    unsafe { ((*sv).sv_setregs.unwrap_or_else(|| crate::fatal("no sv_setregs")))(td, imgp, stack) };
+    Ok(())
+}
+
+/// `kern_execve()` of the executable at `(*args).fd` (fexecve), as
+/// `do_execve()` runs it: the file needs `CAP_FEXECVE`; an image no
+/// brand takes is `ENOEXEC` with the process untouched; past that point
+/// the old image goes (the address space, the shared-page reference,
+/// `sv_onexec_old`) and the new one is activated; `EJUSTRETURN` then
+/// (the frame is the new image's). A failure after the point of no
+/// return kills the process, as `exec_fail` does. `args` is freed on
+/// every path (`exec_free_args`).
+///
+/// # Safety
+/// `td` is the current thread; `args` came from `exec_alloc_args`.
+pub unsafe fn execve(td: *mut Thread, args: *mut ImageArgs) -> c_int {
+    let r = (|| {
+        if live_threads() > 1 {
+            crate::shim::unimplemented_kpi("kern_execve in a process with several threads");
+        }
+        // SAFETY: caller contract.
+        let fd = unsafe { (*args).fd };
+        let need = sys::rights::CapRights::NONE.with(sys::rights::cap::FEXECVE);
+        let (fp, _, _) = files::lookup(fd, Some(&need)).map_err(|e| ExecError(e, String::new()))?;
+        let host = files::host_fd(fp);
+        let mut image = Vec::new();
+        let mut chunk = vec![0u8; 1 << 16];
+        loop {
+            // SAFETY: pread on our host descriptor into a local buffer.
+            let n = unsafe { libc::pread(host, chunk.as_mut_ptr().cast(), chunk.len(), image.len() as i64) };
+            if n <= 0 {
+                break;
+            }
+            image.extend_from_slice(&chunk[..n as usize]);
+        }
+        files::fdrop(fp);
+        let (elf, sv) = check(&image)?;
+        // The point of no return: the old image goes.
+        // SAFETY: the current thread's process and its sysentvec.
+        unsafe {
+            let p = kernel::td_proc(td);
+            let old = kernel::p_sysent(p);
+            if let Some(onexec_old) = (*old).sv_onexec_old {
+                onexec_old(td);
+            }
+            uvm::unmap_all();
+            let obj = (*old).sv_shared_page_obj;
+            if !obj.is_null() {
+                vm::vm_object_deallocate(obj);
+            }
+            let mut users = module::SYSVEC_USERS.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(i) = users.iter().position(|&s| s == old as usize) {
+                users[i] = sv as usize;
+            }
+        }
+        // SAFETY: caller contract.
+        if let Err(ExecError(e, why)) = unsafe { activate(td, &image, &elf, sv, args) } {
+            crate::console_line(&format!(
+                "kmod-sim: exec failed after the point of no return: {why} (errno {e})\n"
+            ));
+            exit(td, 0, 9);
+        }
+        Ok(())
+    })();
+    // SAFETY: exec's arguments, freed as do_execve frees them.
+    unsafe { crate::shim::proc::exec_free_args(args) };
+    match r {
+        Ok(()) => EJUSTRETURN,
+        Err(ExecError(e, _)) => e,
+    }
 }
 
 /// The process's threads and its end: live guest threads, the host

@@ -794,6 +794,31 @@ pub extern "C" fn fdclose(_td: *mut Thread, fp: *mut File, idx: c_int) {
     }
 }
 
+/// `kern_close_range(9)`: closes every open descriptor from `low` to
+/// `high` (flags 0 only); `EINVAL` if `low > high`.
+#[unsafe(no_mangle)]
+pub extern "C" fn kern_close_range(_td: *mut Thread, flags: c_int, low: u32, high: u32) -> c_int {
+    if flags != 0 {
+        super::unimplemented_kpi("kern_close_range with flags");
+    }
+    if low > high {
+        return EINVAL;
+    }
+    let ents: Vec<FdEnt> = {
+        let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+        let hi = (high as usize).min(t.len().saturating_sub(1));
+        if (low as usize) > hi || t.is_empty() {
+            Vec::new()
+        } else {
+            t[low as usize..=hi].iter_mut().filter_map(Option::take).collect()
+        }
+    };
+    for e in ents {
+        fdrop(e.fp);
+    }
+    0
+}
+
 /// `SHM_ANON` (sys/mman.h): `(char *)1`.
 const SHM_ANON: usize = 1;
 

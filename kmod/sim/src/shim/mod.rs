@@ -50,14 +50,12 @@ macro_rules! unimplemented_kpi {
 
 unimplemented_kpi! {
     // Descriptors
-    filecaps_free,     kern_close_range,         // Descriptor I/O
+    filecaps_free,             // Descriptor I/O
         // Files and paths
                 // Poll
         // Futexes
                 // Threads and processes
-    fork1, pre_execve,
-    post_execve, exec_alloc_args, exec_args_add_fname, exec_free_args, kern_execve,
-    // Sockets
+    fork1,         // Sockets
         // Core dumps (stored in the sysentvec, never called by the sim)
     elf64_coredump, elf64_prepare_notes,
     // The native ELF64 sysentvec's hooks (fingerprinted by the self-check)

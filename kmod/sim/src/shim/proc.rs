@@ -253,3 +253,82 @@ pub unsafe extern "C" fn kern_clock_getres(_td: *mut Thread, id: c_int, ts: *mut
 pub extern "C" fn sched_relinquish(_td: *mut Thread) {
     std::thread::yield_now();
 }
+
+/// `ARG_MAX` (sys/syslimits.h, amd64): exec's argument buffer.
+const ARG_MAX: usize = 2 * 256 * 1024;
+
+/// `pre_execve` (sys/kern/kern_exec.c): the process must be
+/// single-threaded (several threads are not reproduced); `*oldvm` =
+/// `p_vmspace`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pre_execve(td: *mut Thread, oldvm: *mut *mut Vmspace) -> c_int {
+    if crate::proc::live_threads() > 1 {
+        super::unimplemented_kpi("pre_execve in a process with several threads (thread_single)");
+    }
+    // SAFETY: the current thread's process; the caller's out-pointer.
+    unsafe { *oldvm = kernel::get(kernel::td_proc(td).cast(), PROC_P_VMSPACE) };
+    0
+}
+
+/// `post_execve`: ends the single-threading (nothing to end here).
+#[unsafe(no_mangle)]
+pub extern "C" fn post_execve(_td: *mut Thread, _error: c_int, _oldvm: *mut Vmspace) {}
+
+/// `exec_alloc_args(9)`: an `ARG_MAX` argument buffer (from `exec_map`
+/// in the kernel; counted here until `exec_free_args`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn exec_alloc_args(args: *mut ImageArgs) -> c_int {
+    let buf = super::malloc::alloc_counted("exec args", ARG_MAX, false, "an exec argument buffer".into());
+    // SAFETY: the caller's image_args.
+    unsafe {
+        std::ptr::write_bytes(args, 0, 1);
+        (*args).buf = buf.cast();
+        (*args).begin_argv = buf.cast();
+        (*args).endp = buf.cast();
+        (*args).stringspace = ARG_MAX as c_int;
+    }
+    0
+}
+
+/// `exec_args_add_fname(9)`: without a name (fexecve) only marks where
+/// the arguments begin.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn exec_args_add_fname(
+    args: *mut ImageArgs,
+    fname: *const std::ffi::c_char,
+    _seg: u32,
+) -> c_int {
+    if !fname.is_null() {
+        super::unimplemented_kpi("exec_args_add_fname with a name");
+    }
+    // SAFETY: the caller's image_args.
+    unsafe {
+        (*args).fname = std::ptr::null_mut();
+        (*args).begin_argv = (*args).endp;
+    }
+    0
+}
+
+/// `exec_free_args(9)`: frees the buffer (NULL ignored).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn exec_free_args(args: *mut ImageArgs) {
+    // SAFETY: the caller's image_args.
+    let buf = unsafe { std::mem::replace(&mut (*args).buf, std::ptr::null_mut()) };
+    if !buf.is_null() {
+        crate::account::give("exec args", buf as usize);
+        // SAFETY: from alloc_counted (C allocator).
+        unsafe { libc::free(buf.cast()) };
+    }
+}
+
+/// `kern_execve(9)`: see `proc::execve`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_execve(
+    td: *mut Thread,
+    args: *mut ImageArgs,
+    _mac: *mut c_void,
+    _oldvm: *mut Vmspace,
+) -> c_int {
+    // SAFETY: caller contract.
+    unsafe { crate::proc::execve(td, args) }
+}
