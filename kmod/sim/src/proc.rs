@@ -379,6 +379,15 @@ pub fn live_threads() -> usize {
     life().threads
 }
 
+/// The child of a fork: one thread (this one), not exiting.
+pub fn forked_child() {
+    let mut l = life();
+    l.threads = 1;
+    l.hosts = vec![gettid()];
+    l.exiting = false;
+    l.status = None;
+}
+
 /// A thread was created (before its host thread starts).
 pub fn thread_started() {
     life().threads += 1;

@@ -38,3 +38,8 @@ pub fn host(fbsd: i32) -> (&'static str, i32) {
         _ => ("an unknown signal", SIGKILL),
     }
 }
+
+/// The FreeBSD number of a host signal (`SIGKILL`'s for unknown ones).
+pub fn freebsd(host_sig: i32) -> i32 {
+    (1..=31).find(|&f| f != 7 && host(f).1 == host_sig).unwrap_or(9)
+}

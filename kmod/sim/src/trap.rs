@@ -42,6 +42,9 @@ unsafe extern "C" {
     /// Abandons user mode on this thread for good (process or thread
     /// exit): returns `value` from the `kmodsim_enter_user` call.
     pub fn kmodsim_leave(value: u64) -> !;
+    /// Switches to the stack ending at `top` and calls `f(arg)`, which
+    /// must not return.
+    pub fn kmodsim_on_stack(top: usize, f: extern "C" fn(*mut Thread) -> !, arg: *mut Thread) -> !;
     /// The signal handler entry (fs switch, then `kmodsim_trap`).
     fn kmodsim_signal_entry();
 }
@@ -98,6 +101,16 @@ global_asm!(
     "    pop %rbp",
     "    ret",
     ".size kmodsim_leave, . - kmodsim_leave",
+    //
+    ".globl kmodsim_on_stack",
+    ".type kmodsim_on_stack, @function",
+    "kmodsim_on_stack:",
+    "    and $-16, %rdi",
+    "    mov %rdi, %rsp",
+    "    mov %rdx, %rdi",
+    "    call *%rsi",
+    "    ud2",
+    ".size kmodsim_on_stack, . - kmodsim_on_stack",
     //
     ".globl kmodsim_signal_entry",
     ".type kmodsim_signal_entry, @function",

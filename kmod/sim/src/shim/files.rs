@@ -42,6 +42,9 @@ struct FileState {
     host: OwnedFd,
     vnode: *mut u8,
     socket: *mut u8,
+    /// A process descriptor: (the child's pid, the pid of the process
+    /// that created it; only there does closing it kill the child).
+    procdesc: Option<(libc::pid_t, libc::pid_t)>,
 }
 
 /// Descriptors in flight (`SCM_RIGHTS` sent, not yet received), queued on
@@ -159,7 +162,7 @@ pub fn new_file_of(host: OwnedFd, forced: Option<i16>) -> usize {
         put(fp, FILE_F_VNODE, vnode);
         put(fp, FILE_F_DATA, if socket.is_null() { vnode } else { socket });
     }
-    with_files(|f| f.insert(fp as usize, FileState { host, vnode, socket }));
+    with_files(|f| f.insert(fp as usize, FileState { host, vnode, socket, procdesc: None }));
     account::take("struct file", fp as usize, format!("a file (type {ty}, host fd {fd})"));
     fp as usize
 }
@@ -227,6 +230,19 @@ pub extern "C" fn _fdrop(fp: *mut File, _td: *mut Thread) -> c_int {
             std::alloc::dealloc(st.socket, std::alloc::Layout::from_size_align_unchecked(256, 64));
         }
         libc::free(fp.cast());
+    }
+    if let Some((child, creator)) = st.procdesc {
+        // procdesc_close(): the child is killed (no PD_DAEMON) and reaped.
+        // SAFETY: our own pidfd and child; a copy of the descriptor in a
+        // forked child is only closed.
+        unsafe {
+            if libc::getpid() == creator {
+                libc::syscall(libc::SYS_pidfd_send_signal, st.host.as_raw_fd(), libc::SIGKILL, 0, 0);
+                let mut info: libc::siginfo_t = std::mem::zeroed();
+                libc::waitid(libc::P_PIDFD, st.host.as_raw_fd() as libc::id_t, &mut info, libc::WEXITED);
+            }
+        }
+        let _ = child;
     }
     drop(st.host);
     for f in disposed {
@@ -817,6 +833,15 @@ pub extern "C" fn kern_close_range(_td: *mut Thread, flags: c_int, low: u32, hig
         fdrop(e.fp);
     }
     0
+}
+
+/// A process descriptor for a forked child (its host pidfd).
+pub fn new_procdesc(pidfd: OwnedFd, child: libc::pid_t) -> usize {
+    let fp = new_file_of(pidfd, Some(DTYPE_PROCDESC));
+    // SAFETY: our own pid.
+    let me = unsafe { libc::getpid() };
+    with_files(|f| f.get_mut(&fp).map(|s| s.procdesc = Some((child, me))));
+    fp
 }
 
 /// `SHM_ANON` (sys/mman.h): `(char *)1`.

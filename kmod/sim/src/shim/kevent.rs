@@ -31,6 +31,7 @@ const KQ_NEVENTS: usize = 8;
 enum What {
     Timer(Instant),
     Fd { host: c_int, vnode: bool, fp: usize },
+    Proc { pidfd: c_int, fp: usize },
 }
 
 struct Reg {
@@ -60,14 +61,49 @@ fn register(kev: &Kevent) -> Result<Reg, c_int> {
             let vnode = unsafe { crate::kernel::get::<i16>(fp as *const u8, FILE_F_TYPE) } == DTYPE_VNODE;
             Ok(Reg { kev: *kev, what: What::Fd { host: files::host_fd(fp), vnode, fp } })
         }
+        EVFILT_PROCDESC => {
+            let fd = c_int::try_from(kev.ident).map_err(|_| EBADF)?;
+            let (fp, _, _) = files::lookup(fd, Some(&CapRights::NONE.with(cap::EVENT)))?;
+            // SAFETY: a live file.
+            if unsafe { crate::kernel::get::<i16>(fp as *const u8, FILE_F_TYPE) } != DTYPE_PROCDESC {
+                files::fdrop(fp);
+                return Err(EINVAL);
+            }
+            Ok(Reg { kev: *kev, what: What::Proc { pidfd: files::host_fd(fp), fp } })
+        }
         _ => Err(EINVAL),
+    }
+}
+
+/// The FreeBSD wait status of an exited child (`KW_EXITCODE`), from its
+/// pidfd without reaping it; None while it runs.
+fn child_status(pidfd: c_int) -> Option<i64> {
+    // SAFETY: waitid on our pidfd into a local siginfo.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        if libc::waitid(
+            libc::P_PIDFD,
+            pidfd as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        ) != 0
+            || info.si_pid() == 0
+        {
+            return None;
+        }
+        let status = info.si_status();
+        Some(if info.si_code == libc::CLD_EXITED {
+            i64::from(status & 0xff) << 8
+        } else {
+            i64::from(crate::signal::freebsd(status))
+        })
     }
 }
 
 /// Drops the references registrations hold.
 fn release(regs: Vec<Reg>) {
     for r in regs {
-        if let What::Fd { fp, .. } = r.what {
+        if let What::Fd { fp, .. } | What::Proc { fp, .. } = r.what {
             files::fdrop(fp);
         }
     }
@@ -103,6 +139,7 @@ fn ready(regs: &mut Vec<Reg>, wait: bool) -> Vec<Kevent> {
     let mut polls: Vec<libc::pollfd> = regs
         .iter()
         .map(|r| match r.what {
+            What::Proc { pidfd, .. } => libc::pollfd { fd: pidfd, events: libc::POLLIN, revents: 0 },
             What::Fd { host, vnode: false, .. } => libc::pollfd {
                 fd: host,
                 events: if r.kev.filter == EVFILT_READ {
@@ -141,6 +178,15 @@ fn ready(regs: &mut Vec<Reg>, wait: bool) -> Vec<Kevent> {
     for (r, p) in regs.drain(..).zip(polls) {
         let mut k = r.kev;
         let fired = match r.what {
+            What::Proc { pidfd, .. } => match child_status(pidfd) {
+                Some(st) => {
+                    k.data = st;
+                    k.flags |= EV_EOF;
+                    k.fflags = NOTE_EXIT;
+                    true
+                }
+                None => false,
+            },
             What::Timer(t) => {
                 k.data = 1;
                 now >= t
@@ -178,7 +224,7 @@ fn ready(regs: &mut Vec<Reg>, wait: bool) -> Vec<Kevent> {
         if fired {
             out.push(k);
             if k.flags & EV_ONESHOT != 0 {
-                if let What::Fd { fp, .. } = r.what {
+                if let What::Fd { fp, .. } | What::Proc { fp, .. } = r.what {
                     files::fdrop(fp);
                 }
                 continue;

@@ -13,6 +13,7 @@
 pub mod console;
 pub mod exec;
 pub mod files;
+pub mod fork;
 pub mod kevent;
 pub mod malloc;
 pub mod module;
@@ -55,7 +56,7 @@ unimplemented_kpi! {
                 // Poll
         // Futexes
                 // Threads and processes
-    fork1,         // Sockets
+            // Sockets
         // Core dumps (stored in the sysentvec, never called by the sim)
     elf64_coredump, elf64_prepare_notes,
     // The native ELF64 sysentvec's hooks (fingerprinted by the self-check)

@@ -199,7 +199,12 @@ pub unsafe extern "C" fn sys_kill(td: *mut Thread, uap: *mut KillArgs) -> c_int 
     if sig == 0 {
         return 0;
     }
-    let disp = DISPOSITIONS.lock().unwrap_or_else(|e| e.into_inner())[sig as usize];
+    // SIGKILL and SIGSTOP always have their default action.
+    let disp = if sig == SIGKILL || sig == SIGSTOP {
+        SIG_DFL
+    } else {
+        DISPOSITIONS.lock().unwrap_or_else(|e| e.into_inner())[sig as usize]
+    };
     // Default actions that do not terminate: SIGCHLD 20, SIGURG 16,
     // SIGWINCH 28, SIGINFO 29, SIGCONT 19 (sys/kern/kern_sig.c sigproptbl);
     // stop signals are not reproduced.

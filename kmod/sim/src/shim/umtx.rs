@@ -84,6 +84,9 @@ pub unsafe extern "C" fn umtx_key_get(
     if !crate::kernel::is_user_range(a, 4) || !super::uvm::check(a, 4, libc::PROT_READ) {
         return EFAULT;
     }
+    if share != THREAD_SHARE && super::uvm::is_shared(a) && super::fork::forked() {
+        super::unimplemented_kpi("umtx_key_get for a word shared between processes (shared umtx chains)");
+    }
     let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
     // SAFETY: the caller's key.
     unsafe {

@@ -29,6 +29,14 @@ const PROT_MASK: c_int = 7;
 /// Page protection of each mapped page, by page address.
 static MAP: Mutex<BTreeMap<usize, c_int>> = Mutex::new(BTreeMap::new());
 
+/// Pages mapped `MAP_SHARED` (shared with forked processes).
+static SHARED: Mutex<std::collections::BTreeSet<usize>> = Mutex::new(std::collections::BTreeSet::new());
+
+/// Whether the page of `addr` is mapped shared.
+pub fn is_shared(addr: usize) -> bool {
+    SHARED.lock().unwrap_or_else(|e| e.into_inner()).contains(&(addr & !(PAGE - 1)))
+}
+
 /// Serializes changes of the address space (the map lock a kernel holds
 /// across finding space and entering a mapping).
 static VM_LOCK: Mutex<()> = Mutex::new(());
@@ -98,8 +106,10 @@ pub fn unmap(addr: usize, len: usize) {
     );
     let mut m = MAP.lock().unwrap_or_else(|e| e.into_inner());
     let pages: Vec<usize> = m.range(addr..addr + len).map(|(&p, _)| p).collect();
+    let mut sh = SHARED.lock().unwrap_or_else(|e| e.into_inner());
     for p in pages {
         m.remove(&p);
+        sh.remove(&p);
     }
 }
 
@@ -230,6 +240,16 @@ pub unsafe extern "C" fn kern_mmap(td: *mut Thread, req: *const MmapReq) -> c_in
         return e;
     }
     record(at, len, prot);
+    {
+        let mut sh = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        for p in (at..at + len).step_by(PAGE) {
+            if flags & MAP_SHARED != 0 {
+                sh.insert(p);
+            } else {
+                sh.remove(&p);
+            }
+        }
+    }
     // SAFETY: the current thread's results.
     unsafe { (*td_retval(td))[0] = at as u64 };
     0
