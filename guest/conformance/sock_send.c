@@ -121,6 +121,12 @@ static void errors(void) {
   cloudabi_ciovec_t bad_buf = {T_BADPTR, 8};
   bad.si_data = &bad_buf;
   T_ERRNO("sock_send/efault-buffer", cloudabi_sys_sock_send(a, &bad, &out), E(FAULT));
+  // Descriptors and a bad iovec array: EFAULT, with nothing kept (the
+  // module once built the control message before copying the iovecs in,
+  // and leaked it here; kmod-sim's resource accounting catches that).
+  cloudabi_fd_t pass[1] = {b};
+  cloudabi_send_in_t bad_with_fds = {.si_data = T_BADPTR, .si_data_len = 1, .si_fds = pass, .si_fds_len = 1};
+  T_ERRNO("sock_send/efault-iovecs-with-fds", cloudabi_sys_sock_send(a, &bad_with_fds, &out), E(FAULT));
 
   T_ERRNO("sock_send/ebadf", cloudabi_sys_sock_send(T_BADFD, &in, &out), E(BADF));
   if (T_OK("sock_send/setup-dup", cloudabi_sys_fd_dup(a, &copy))) {

@@ -12,7 +12,10 @@
 //!   traits, over `kern_*` functions.
 //! - pure modules ([`convert`], [`dircookie`], [`errno`], [`image`],
 //!   [`loadcheck`], [`syscalls`]) are unit-tested on the host; everything
-//!   else exists only in the kernel build.
+//!   else exists only in the kernel build, and in the `sim` build (the
+//!   feature kmod/sim enables: the same code on a Linux x86-64 host, linked
+//!   against kmod-sim's user-space KPI shim instead of a kernel; see
+//!   docs/kmod.md).
 #![cfg_attr(target_os = "none", no_std)]
 // LLVM must not turn loops into calls of builtins the kernel lacks; the
 // kernel's own memcpy/memset/memmove/memcmp are used for copies.
@@ -33,29 +36,44 @@ pub mod consts {
     include!(concat!(env!("OUT_DIR"), "/consts.rs"));
 }
 
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod arch;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod backend;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod brand;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod console;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod exec;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod feature;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod ffi;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod module;
 #[cfg(target_os = "none")]
 mod panic;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod selfcheck;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod syscall;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod sysvec;
-#[cfg(target_os = "none")]
+#[cfg(any(target_os = "none", feature = "sim"))]
 mod vdso;
+
+/// What kmod-sim needs of the module besides its linker sets: the mirrors
+/// of the kernel records it must lay out the way the module reads them,
+/// and the accessor offsets (all from `kmod/layouts.txt`).
+#[cfg(feature = "sim")]
+pub mod sim_api {
+    pub use crate::ffi::elf::{Auxargs, Brandinfo};
+    pub use crate::ffi::frame::{SyscallArgs, Trapframe};
+    pub use crate::ffi::kern::*;
+    pub use crate::ffi::layouts::*;
+    pub use crate::ffi::module::{ModDepend, ModMetadata, ModVersion, ModuleData, Sysinit};
+    pub use crate::ffi::signal::{KillArgs, Sigaction};
+    pub use crate::ffi::sysent::{Sysent, Sysentvec};
+    pub use crate::ffi::types::*;
+}

@@ -14,6 +14,8 @@
 //!   `vnode`, `socket`, `mbuf`, `umtx_q`, `umtxq_chain`), which are never
 //!   mirrored.
 //! - [`pcpu`]: `curthread`.
+//! - `sim` (only with the `sim` feature): the one symbol kmod-sim adds to
+//!   the KPI.
 
 pub mod access;
 pub mod cell;
@@ -25,6 +27,8 @@ pub mod layouts;
 pub mod module;
 pub mod pcpu;
 pub mod signal;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod sysent;
 pub mod types;
 
