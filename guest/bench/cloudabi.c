@@ -17,8 +17,8 @@
 //   iterations: N
 //   workload: loops | mixed                  (default loops)
 //
-// Prints one line per loop, "<name> <total nanoseconds> <operations>", or
-// for the mixed workload "mixed <nanoseconds> <n>". Exits 1 if a call
+// Prints one line per loop, "<name> <total nanoseconds> <operations> <CPU
+// nanoseconds>", or for the mixed workload "mixed <nanoseconds> <n> 0". Exits 1 if a call
 // fails (the loops must measure successful calls only).
 // SPDX-License-Identifier: BSD-2-Clause
 
@@ -158,6 +158,13 @@ static uint64_t bench_now(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t bench_cpu(void) {
+  struct bench_timespec ts;
+  if (bench_clock_gettime(CLOUDABI_CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    fail("clock_gettime");
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 #define OP_WRITE1(fd, buf) \
   if (bench_write(fd, buf, 1) != 1) fail("write")
 #define OP_READ1(fd, buf) \
@@ -272,9 +279,10 @@ static void bench_join(bench_thread *t) {
 
 #include "mixed.h"
 
-// One line per loop: name, total nanoseconds, operations.
-static void report(cloudabi_fd_t fd, const char *name, uint64_t ns, uint64_t ops) {
-  fmt_printf(fd, "%s %llu %llu\n", name, (unsigned long long)ns, (unsigned long long)ops);
+// One line per loop: name, total nanoseconds, operations, CPU nanoseconds.
+static void report(cloudabi_fd_t fd, const char *name, uint64_t ns, uint64_t ops, uint64_t cpu) {
+  fmt_printf(fd, "%s %llu %llu %llu\n", name, (unsigned long long)ns, (unsigned long long)ops,
+             (unsigned long long)cpu);
 }
 
 static void pipe_pair(cloudabi_fd_t *rd, cloudabi_fd_t *wr) {
@@ -300,7 +308,7 @@ void program_main(const argdata_t *ad) {
     m.n = (uint64_t)n;
     m.dir = dir;
     pipe_pair(&m.sock[0], &m.sock[1]);
-    report(out, "mixed", mixed_run(&m), m.n);
+    report(out, "mixed", mixed_run(&m), m.n, 0);
     return;
   }
 
@@ -309,13 +317,13 @@ void program_main(const argdata_t *ad) {
   int file = bench_openat_rdonly(dir, "sub/file");
   if (file < 0)
     fail("openat");
-  uint64_t ns, ops;
-  ns = loop_pipe(sock[0], sock[1], (uint64_t)n, &ops);
-  report(out, "write+read", ns, ops);
-  ns = loop_clock((uint64_t)n, &ops);
-  report(out, "clock_gettime", ns, ops);
-  ns = loop_stat((cloudabi_fd_t)file, (uint64_t)n, &ops);
-  report(out, "fstat", ns, ops);
-  ns = loop_open(dir, (uint64_t)n / 4, &ops);
-  report(out, "openat+close", ns, ops);
+  uint64_t ns, ops, cpu;
+  ns = loop_pipe(sock[0], sock[1], (uint64_t)n, &ops, &cpu);
+  report(out, "write+read", ns, ops, cpu);
+  ns = loop_clock((uint64_t)n, &ops, &cpu);
+  report(out, "clock_gettime", ns, ops, cpu);
+  ns = loop_stat((cloudabi_fd_t)file, (uint64_t)n, &ops, &cpu);
+  report(out, "fstat", ns, ops, cpu);
+  ns = loop_open(dir, (uint64_t)n / 4, &ops, &cpu);
+  report(out, "openat+close", ns, ops, cpu);
 }

@@ -45,6 +45,13 @@ static uint64_t bench_now(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t bench_cpu(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    fail("clock_gettime");
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 #define OP_WRITE1(fd, buf) \
   if (write(fd, buf, 1) != 1) fail("write")
 #define OP_READ1(fd, buf) \
@@ -135,9 +142,9 @@ static void confine(int dir) {
   close(ruleset);
 }
 
-// One line per loop: name, total nanoseconds, operations.
-static void report(const char *name, uint64_t ns, uint64_t ops) {
-  printf("%s %llu %llu\n", name, (unsigned long long)ns, (unsigned long long)ops);
+// One line per loop: name, total nanoseconds, operations, CPU nanoseconds.
+static void report(const char *name, uint64_t ns, uint64_t ops, uint64_t cpu) {
+  printf("%s %llu %llu %llu\n", name, (unsigned long long)ns, (unsigned long long)ops, (unsigned long long)cpu);
 }
 
 int main(int argc, char **argv) {
@@ -156,20 +163,20 @@ int main(int argc, char **argv) {
     m.dir = dir;
     m.sock[0] = sv[0];
     m.sock[1] = sv[1];
-    report("mixed", mixed_run(&m), n);
+    report("mixed", mixed_run(&m), n, 0);
     return 0;
   }
   int file = openat(dir, "sub/file", O_RDONLY | O_CLOEXEC);
   if (file < 0)
     fail("openat");
-  uint64_t ns, ops;
-  ns = loop_pipe(sv[0], sv[1], n, &ops);
-  report("write+read", ns, ops);
-  ns = loop_clock(n, &ops);
-  report("clock_gettime", ns, ops);
-  ns = loop_stat(file, n, &ops);
-  report("fstat", ns, ops);
-  ns = loop_open(dir, n / 4, &ops);
-  report("openat+close", ns, ops);
+  uint64_t ns, ops, cpu;
+  ns = loop_pipe(sv[0], sv[1], n, &ops, &cpu);
+  report("write+read", ns, ops, cpu);
+  ns = loop_clock(n, &ops, &cpu);
+  report("clock_gettime", ns, ops, cpu);
+  ns = loop_stat(file, n, &ops, &cpu);
+  report("fstat", ns, ops, cpu);
+  ns = loop_open(dir, n / 4, &ops, &cpu);
+  report("openat+close", ns, ops, cpu);
   return 0;
 }
