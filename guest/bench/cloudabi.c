@@ -195,6 +195,13 @@ static uint64_t bench_cpu(void) {
         bench_close((cloudabi_fd_t)fd_) != 0)                          \
       fail("openat");                                                  \
   } while (0)
+#define OP_NULL(fd)                                   \
+  do {                                                \
+    char c_ = 0;                                      \
+    if (bench_write(fd, &c_, 1) != -1 ||              \
+        bench_errno != CLOUDABI_ENOTCAPABLE)          \
+      fail("write to a read-only directory");         \
+  } while (0)
 #include "loops.h"
 
 // --- mutexes, condition variables and threads, as cloudlibc's -------------
@@ -326,4 +333,6 @@ void program_main(const argdata_t *ad) {
   report(out, "fstat", ns, ops, cpu);
   ns = loop_open(dir, (uint64_t)n / 4, &ops, &cpu);
   report(out, "openat+close", ns, ops, cpu);
+  ns = loop_null(dir, (uint64_t)n, &ops, &cpu);
+  report(out, "null", ns, ops, cpu);
 }

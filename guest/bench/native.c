@@ -81,6 +81,7 @@ static uint64_t bench_cpu(void) {
     if (fd_ < 0 || fstat(fd_, &st_) != 0 || close(fd_) != 0)   \
       fail("openat");                                          \
   } while (0)
+#define OP_NULL(fd) ((void)(fd), (void)getppid())
 #include "loops.h"
 
 typedef pthread_mutex_t bench_mutex;
@@ -178,5 +179,7 @@ int main(int argc, char **argv) {
   report("fstat", ns, ops, cpu);
   ns = loop_open(dir, n / 4, &ops, &cpu);
   report("openat+close", ns, ops, cpu);
+  ns = loop_null(dir, n, &ops, &cpu);
+  report("null", ns, ops, cpu);
   return 0;
 }
