@@ -158,10 +158,12 @@ static uint64_t bench_now(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+// The thread's CPU time; where the system has no such clock, the
+// monotonic one (the figures are then wall time, as the first field).
 static uint64_t bench_cpu(void) {
   struct bench_timespec ts;
   if (bench_clock_gettime(CLOUDABI_CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-    fail("clock_gettime");
+    return bench_now();
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 

@@ -20,7 +20,9 @@
 //                                   core refuses before any Linux call
 //
 // Every operation also counts itself in a thread-local variable, so the
-// programs use TLS while they run, as C library programs do (errno).
+// programs use TLS while they run, as C library programs do (errno). A
+// program without TLS (freebsd-vm's freestanding bench-native) defines
+// BENCH_TLS as nothing.
 //
 // Each loop returns the nanoseconds it took and stores the thread's CPU
 // time in *cpu (what the per-call figures use: on a machine shared with
@@ -33,7 +35,10 @@
 
 #include <stdint.h>
 
-static _Thread_local uint64_t bench_calls;
+#ifndef BENCH_TLS
+#define BENCH_TLS _Thread_local
+#endif
+static BENCH_TLS uint64_t bench_calls;
 
 // 1-byte write then 1-byte read on a stream socket pair (CloudABI's
 // pipe() is a socket pair): what a program passing small messages does.
