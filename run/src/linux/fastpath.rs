@@ -227,6 +227,10 @@ mod tests {
             return;
         }
         assert!(text.contains("fast path: 9 calls checked"), "the child did not run the checks:\n{text}");
+        assert!(
+            text.contains("fast path: the cache followed"),
+            "the child did not run the invariant:\n{text}"
+        );
     }
 
     fn rdfsbase() -> u64 {
@@ -337,5 +341,69 @@ mod tests {
         assert_eq!((results[7], outs[7][0]), (0, 0), "fd_read at the end of an empty shm");
         assert_eq!(results[8], FALLBACK, "a descriptor the cache does not hold");
         println!("fast path: 9 calls checked");
+        cache_follows_random_changes();
+    }
+
+    /// The invariant the process-wide cache rests on, checked after every
+    /// step of a random sequence of table changes (create, close, dup,
+    /// replace, narrowing rights, plain lookups): for every descriptor
+    /// number, the fast path's lookup answers exactly what the table holds
+    /// (the same file, the same type and rights) or asks for the fallback,
+    /// and the normal path's lookup, which fills the cache, agrees with the
+    /// table. Single-threaded, like the cache: runs in the child.
+    fn cache_follows_random_changes() {
+        let mut b = Linux::new();
+        let all = FdRights { base: Rights::ALL, inheriting: Rights::ALL };
+        let narrow = FdRights { base: Rights::FD_READ, inheriting: Rights::EMPTY };
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut hits, mut fallbacks) = (0, 0);
+        for _ in 0..3000 {
+            let fd = Fd::new((next() % 10) as u32);
+            let to = Fd::new((next() % 10) as u32);
+            let _ = match next() % 6 {
+                0 => b.fd_create_shm(all).map(|_| ()),
+                1 => b.fd_close(fd),
+                2 => b.fd_get(fd).and_then(|(f, i)| b.fd_dup(&f, i)).map(|_| ()),
+                3 => b.fd_get(fd).and_then(|(f, i)| b.fd_replace(&f, i, to)),
+                4 => b.fd_get(fd).and_then(|(f, _)| b.fd_set_rights(fd, &f, narrow)),
+                _ => b.fd_get(fd).map(|_| ()),
+            };
+            for n in 0..10 {
+                let fd = Fd::new(n);
+                let truth = b.table_lookup(fd);
+                let mut fast = Linux::fast();
+                match (fast.fd_get(fd), &truth) {
+                    (Ok((f, i)), Ok((tf, ti))) => {
+                        assert!(Arc::ptr_eq(&f, tf) && i == *ti, "fd {n}: the cache answers another file");
+                        hits += 1;
+                    }
+                    (Ok(_), Err(e)) => panic!("fd {n}: the cache answers a closed descriptor ({e:?})"),
+                    (Err(_), _) => {
+                        assert!(fast.wants_fallback(), "fd {n}: the fast path failed without a fallback");
+                        fallbacks += 1;
+                    }
+                }
+                match (b.fd_get(fd), truth) {
+                    (Ok((f, i)), Ok((tf, ti))) => {
+                        assert!(Arc::ptr_eq(&f, &tf) && i == ti, "fd {n}: normal path")
+                    }
+                    (Err(e), Err(te)) => assert_eq!(e, te, "fd {n}"),
+                    (got, want) => panic!("fd {n}: normal path {:?}, table {:?}", got.err(), want.err()),
+                }
+            }
+        }
+        assert!(
+            hits > 1000 && fallbacks > 100,
+            "{hits} hits, {fallbacks} fallbacks: the sequence exercised too little"
+        );
+        println!(
+            "fast path: the cache followed 3000 random table changes ({hits} hits, {fallbacks} fallbacks)"
+        );
     }
 }

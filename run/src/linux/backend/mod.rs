@@ -175,6 +175,12 @@ impl Linux {
         Linux { proc: process(), fast: true, fallback: false }
     }
 
+    /// The table's own answer for `fd`, bypassing every cache (tests).
+    #[cfg(test)]
+    pub fn table_lookup(&self, fd: Fd) -> Result<(Arc<HostFile>, FdInfo), Errno> {
+        self.table().get(fd)
+    }
+
     /// Whether the fast path gave up on this call (before doing anything).
     pub fn wants_fallback(&self) -> bool {
         self.fallback
