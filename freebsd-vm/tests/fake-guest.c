@@ -68,7 +68,8 @@ int main(int argc, char **argv) {
   if (has("fake-silent"))
     return 0;
   if (has("iterations")) {
-    say("fd_read 2000 10\nclock_time_get 1000 10\nfile_stat_fget 1500 10\nfile_open+fd_close 9000 10\n");
+    say("write+read 2000 10 1900\nclock_gettime 1000 10 900\nfstat 1500 10 1400\nopenat+close 9000 10 8000\n"
+        "null 100 10 90\n");
     return 0;
   }
 

@@ -12,8 +12,8 @@
 //!   printed, while `run/syscall-status.txt` lists one of them as `enosys`.
 //!
 //! Every program also runs with the fallbacks forced (no `openat2`, no
-//! FSGSBASE, no `clock_time_get` fast path), so both paths of the backend
-//! are exercised.
+//! FSGSBASE, no `clock_time_get` fast path, no TLS-free fast path for
+//! descriptor calls), so both paths of the backend are exercised.
 
 mod common;
 
@@ -190,6 +190,7 @@ fn conformance_suite_passes_under_cloudabi_run() {
                 ("CLOUDABI_RUN_NO_OPENAT2", "1"),
                 ("CLOUDABI_RUN_NO_FSGSBASE", "1"),
                 ("CLOUDABI_RUN_NO_FAST_CLOCK", "1"),
+                ("CLOUDABI_RUN_NO_FAST_PATH", "1"),
             ],
         ),
     ];

@@ -13,6 +13,7 @@ mod backend;
 
 pub use backend::self_exe;
 pub(crate) mod elf;
+mod fastpath;
 mod fault;
 mod fdtable;
 mod guestmem;
@@ -116,6 +117,7 @@ fn start(
     let vdso = vdso::map(thread::syscall_entry()).map_err(LaunchError::Setup)?;
     trace::enable(opts.trace);
     enable_clock_fast_path(opts);
+    fastpath::enable(opts.trace);
     let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     let facts = image::Facts { ncpus, tid: MAIN_TID, vdso, tcb_parent: ctx.self_addr };
     let start = image::build(&argdata, &loaded, &facts).map_err(LaunchError::Setup)?;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use abi::*;
 use sys::backend::{FdInfo, FdOps, FdRights};
 
-use super::{Linux, check, owned};
+use super::{Linux, check, owned, raw_check};
+use crate::linux::fault::raw_syscall;
 use crate::linux::fdtable::{HostFile, Slot};
 
 /// The length of a single buffer as `read`/`write` take it; `EINVAL` above
@@ -35,8 +36,11 @@ impl FdOps for Linux {
     }
 
     fn fd_flags(&mut self, file: &Arc<HostFile>) -> Result<Fdflags, Errno> {
+        // A raw system call: this runs on the TLS-free fast path too.
         // SAFETY: F_GETFL takes no argument.
-        let fl = check(unsafe { libc::fcntl(file.raw(), libc::F_GETFL) })?;
+        let fl = raw_check(unsafe {
+            raw_syscall(libc::SYS_fcntl, [file.raw() as u64, libc::F_GETFL as u64, 0, 0, 0, 0])
+        })? as i32;
         let mut f = Fdflags::EMPTY;
         if fl & libc::O_APPEND != 0 {
             f |= Fdflags::APPEND;
@@ -101,32 +105,37 @@ impl FdOps for Linux {
         iovs: UserRange<Iovec>,
         offset: Option<u64>,
     ) -> Result<u64, Errno> {
+        // Raw system calls: this runs on the TLS-free fast path too.
+        let fd = file.raw() as u64;
         if iovs.len == 1 {
             // One buffer (the common case): read/pread, which are cheaper
             // than their vector forms.
             let iov: Iovec = sys::user::read(self, iovs.ptr)?;
-            let (buf, len) = (iov.buf.addr() as *mut libc::c_void, single_len(iov.buf_len)?);
+            let (buf, len) = (iov.buf.addr(), single_len(iov.buf_len)? as u64);
             // SAFETY: the kernel checks the guest's buffer (EFAULT).
             let r = unsafe {
                 match offset {
-                    None => libc::read(file.raw(), buf, len),
-                    Some(off) => libc::pread(file.raw(), buf, len, off as libc::off_t),
+                    None => raw_syscall(libc::SYS_read, [fd, buf, len, 0, 0, 0]),
+                    Some(off) => raw_syscall(libc::SYS_pread64, [fd, buf, len, off, 0, 0]),
                 }
             };
-            return check(r as isize).map(|n| n as u64);
+            return raw_check(r);
         }
         // CloudABI iovecs have the same layout as Linux's `struct iovec`, so
         // the guest's array goes to the kernel as it is.
-        let (ptr, n) = (iovs.ptr.addr() as *const libc::iovec, iovs.len as libc::c_int);
+        let (ptr, n) = (iovs.ptr.addr(), iovs.len);
         // SAFETY: the kernel validates the guest's iovec array and buffers
-        // (EFAULT); `n` is at most 1024 (checked by the core).
+        // (EFAULT); `n` is at most 1024 (checked by the core). preadv's
+        // offset is two words, low then high; on x86-64 the low word holds
+        // all 64 bits and the high one is ignored (fs/read_write.c,
+        // pos_from_hilo).
         let r = unsafe {
             match offset {
-                None => libc::readv(file.raw(), ptr, n),
-                Some(off) => libc::preadv(file.raw(), ptr, n, off as libc::off_t),
+                None => raw_syscall(libc::SYS_readv, [fd, ptr, n, 0, 0, 0]),
+                Some(off) => raw_syscall(libc::SYS_preadv, [fd, ptr, n, off, 0, 0]),
             }
         };
-        check(r).map(|n| n as u64)
+        raw_check(r)
     }
 
     fn fd_write(
@@ -135,27 +144,28 @@ impl FdOps for Linux {
         iovs: UserRange<Ciovec>,
         offset: Option<u64>,
     ) -> Result<u64, Errno> {
+        let fd = file.raw() as u64;
         if iovs.len == 1 {
             let iov: Ciovec = sys::user::read(self, iovs.ptr)?;
-            let (buf, len) = (iov.buf.addr() as *const libc::c_void, single_len(iov.buf_len)?);
+            let (buf, len) = (iov.buf.addr(), single_len(iov.buf_len)? as u64);
             // SAFETY: the kernel checks the guest's buffer (EFAULT).
             let r = unsafe {
                 match offset {
-                    None => libc::write(file.raw(), buf, len),
-                    Some(off) => libc::pwrite(file.raw(), buf, len, off as libc::off_t),
+                    None => raw_syscall(libc::SYS_write, [fd, buf, len, 0, 0, 0]),
+                    Some(off) => raw_syscall(libc::SYS_pwrite64, [fd, buf, len, off, 0, 0]),
                 }
             };
-            return check(r as isize).map(|n| n as u64);
+            return raw_check(r);
         }
-        let (ptr, n) = (iovs.ptr.addr() as *const libc::iovec, iovs.len as libc::c_int);
+        let (ptr, n) = (iovs.ptr.addr(), iovs.len);
         // SAFETY: as for fd_read.
         let r = unsafe {
             match offset {
-                None => libc::writev(file.raw(), ptr, n),
-                Some(off) => libc::pwritev(file.raw(), ptr, n, off as libc::off_t),
+                None => raw_syscall(libc::SYS_writev, [fd, ptr, n, 0, 0, 0]),
+                Some(off) => raw_syscall(libc::SYS_pwritev, [fd, ptr, n, off, 0, 0]),
             }
         };
-        check(r).map(|n| n as u64)
+        raw_check(r)
     }
 
     fn fd_seek(&mut self, file: &Arc<HostFile>, offset: i64, whence: Whence) -> Result<u64, Errno> {

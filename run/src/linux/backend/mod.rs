@@ -14,8 +14,8 @@ use abi::{Errno, Fd, Filetype};
 use sys::backend::{FdInfo, FdRights, Files, PathBuffers};
 use sys::user::{Fault, UserMemory};
 
-use super::fault;
 use super::fdtable::{FdTable, HostFile, Slot};
+use super::{fastpath, fault};
 
 mod exec;
 mod file;
@@ -157,11 +157,33 @@ mod cache {
 /// The backend: a handle on the process state for one syscall.
 pub struct Linux {
     proc: &'static Process,
+    /// Running on the TLS-free fast path (`fastpath.rs`) with the guest's
+    /// `%fs`: descriptors come from the process-wide cache only.
+    fast: bool,
+    /// Set on the fast path when the call must be run again on the normal
+    /// path; set before anything was done.
+    fallback: bool,
 }
 
 impl Linux {
     pub fn new() -> Linux {
-        Linux { proc: process() }
+        Linux { proc: process(), fast: false, fallback: false }
+    }
+
+    /// The backend for the fast path (see `fastpath.rs`).
+    pub fn fast() -> Linux {
+        Linux { proc: process(), fast: true, fallback: false }
+    }
+
+    /// The table's own answer for `fd`, bypassing every cache (tests).
+    #[cfg(test)]
+    pub fn table_lookup(&self, fd: Fd) -> Result<(Arc<HostFile>, FdInfo), Errno> {
+        self.table().get(fd)
+    }
+
+    /// Whether the fast path gave up on this call (before doing anything).
+    pub fn wants_fallback(&self) -> bool {
+        self.fallback
     }
 
     fn table(&self) -> RwLockReadGuard<'_, FdTable> {
@@ -189,6 +211,13 @@ impl Default for Linux {
 /// The CloudABI errno for the calling thread's current `errno`.
 pub fn last_errno() -> Errno {
     sys::errno::from_linux(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+/// `Ok(v)` for a raw system call's result (`fault::raw_syscall`), the
+/// errno for a negative one. Neither reads nor writes `errno`, so the
+/// TLS-free fast path can use it.
+pub fn raw_check(r: i64) -> Result<u64, Errno> {
+    if r < 0 { Err(sys::errno::from_linux((-r) as i32)) } else { Ok(r as u64) }
 }
 
 /// `Ok(v)` for a non-negative system call result, the errno otherwise.
@@ -275,6 +304,26 @@ impl Files for Linux {
 
     fn fd_get(&mut self, fd: Fd) -> Result<(Arc<HostFile>, FdInfo), Errno> {
         let generation = GENERATION.load(Ordering::Acquire);
+        if fastpath::single_threaded() {
+            // One thread: the process-wide cache, which the fast path can
+            // use too (no TLS, no refcount loop).
+            if let Some(hit) = fastpath::lookup(fd, generation) {
+                return Ok(hit);
+            }
+            if self.fast {
+                self.fallback = true;
+                return Err(fastpath::fallback_errno());
+            }
+            let (file, info) = self.table().get(fd)?;
+            fastpath::store(fd, generation, &file, info);
+            return Ok((file, info));
+        }
+        if self.fast {
+            // Unreachable (the fast path is off once a second thread
+            // exists), and without a thread-local cache to look in.
+            self.fallback = true;
+            return Err(fastpath::fallback_errno());
+        }
         if let Some(hit) = cache::lookup(fd, generation) {
             return Ok(hit);
         }

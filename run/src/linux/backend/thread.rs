@@ -185,6 +185,8 @@ impl ThreadOps for Linux {
         // Held until the new thread is a member, so that a thread_exit
         // elsewhere meanwhile counts the caller, at least, as running.
         let mut members = members();
+        // From now on more than one thread may call into the backend.
+        crate::linux::fastpath::going_multithreaded();
         let spawned = std::thread::Builder::new()
             .name(format!("guest-{tid}"))
             .stack_size(HOST_STACK)

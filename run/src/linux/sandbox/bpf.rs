@@ -178,6 +178,42 @@ impl Data {
     }
 }
 
+/// Whether the kernel's seccomp action cache (Linux 5.11 on) marks system
+/// call `nr` as always allowed for `arch`, so that the filter never runs
+/// for it: the emulation `kernel/seccomp.c:seccomp_is_const_allow` does
+/// when a filter is attached. It runs the program with only the number
+/// and the architecture known; a load of anything else (an argument, the
+/// instruction pointer) or an instruction it does not model makes the
+/// number uncacheable, and a path that reaches `RET` caches it only if it
+/// returns `SECCOMP_RET_ALLOW`. (The kernel also always allows its
+/// uretprobe/uprobe calls, which the filter does not decide.)
+#[cfg(test)]
+pub fn kernel_caches_allow(prog: &[Insn], nr: u32, arch: u32) -> bool {
+    const RET_ALLOW: u32 = 0x7fff_0000;
+    let mut a: u32 = 0;
+    let mut pc = 0usize;
+    while let Some(insn) = prog.get(pc) {
+        match insn.code {
+            LD_ABS if insn.k == OFF_NR => a = nr,
+            LD_ABS if insn.k == OFF_ARCH => a = arch,
+            RET => return insn.k == RET_ALLOW,
+            JA => pc += insn.k as usize,
+            JEQ | JGE | JGT | JSET => {
+                let taken = match insn.code {
+                    JEQ => a == insn.k,
+                    JGE => a >= insn.k,
+                    JGT => a > insn.k,
+                    _ => a & insn.k != 0,
+                };
+                pc += usize::from(if taken { insn.jt } else { insn.jf });
+            }
+            _ => return false,
+        }
+        pc += 1;
+    }
+    false
+}
+
 /// Runs `prog` on `data` as the kernel would; `Err` for a program the
 /// kernel would reject or that misbehaves.
 #[cfg(test)]

@@ -894,6 +894,82 @@ mod tests {
         assert!(worst.0 <= 40, "system call {} takes {} instructions", worst.1, worst.0);
     }
 
+    /// The system calls the backend makes on its hot paths (descriptor
+    /// I/O, stat, opening beneath a directory, locks and condition
+    /// variables, poll, memory, threads) must be in the kernel's action
+    /// cache: for them the filter never runs, and the sandbox costs only
+    /// seccomp's fixed entry work (docs/ARCHITECTURE.md, "Where the time
+    /// goes"). The calls whose verdict depends on their arguments cannot
+    /// be cached; the list says which they are, so that a rule added to a
+    /// hot call shows up here.
+    #[test]
+    fn hot_calls_are_in_the_kernels_action_cache() {
+        let hot = [
+            ("read", libc::SYS_read),
+            ("write", libc::SYS_write),
+            ("fstat", libc::SYS_fstat),
+            ("lseek", libc::SYS_lseek),
+            ("mmap", libc::SYS_mmap),
+            ("mprotect", libc::SYS_mprotect),
+            ("munmap", libc::SYS_munmap),
+            ("pread64", libc::SYS_pread64),
+            ("pwrite64", libc::SYS_pwrite64),
+            ("readv", libc::SYS_readv),
+            ("writev", libc::SYS_writev),
+            ("sched_yield", libc::SYS_sched_yield),
+            ("madvise", libc::SYS_madvise),
+            ("accept", libc::SYS_accept),
+            ("sendmsg", libc::SYS_sendmsg),
+            ("recvmsg", libc::SYS_recvmsg),
+            ("shutdown", libc::SYS_shutdown),
+            ("fsync", libc::SYS_fsync),
+            ("fdatasync", libc::SYS_fdatasync),
+            ("ftruncate", libc::SYS_ftruncate),
+            ("gettid", libc::SYS_gettid),
+            ("futex", libc::SYS_futex),
+            ("getdents64", libc::SYS_getdents64),
+            ("fadvise64", libc::SYS_fadvise64),
+            ("clock_gettime", libc::SYS_clock_gettime),
+            ("clock_nanosleep", libc::SYS_clock_nanosleep),
+            ("exit_group", libc::SYS_exit_group),
+            ("exit", libc::SYS_exit),
+            ("openat", libc::SYS_openat),
+            ("mkdirat", libc::SYS_mkdirat),
+            ("newfstatat", libc::SYS_newfstatat),
+            ("unlinkat", libc::SYS_unlinkat),
+            ("linkat", libc::SYS_linkat),
+            ("symlinkat", libc::SYS_symlinkat),
+            ("readlinkat", libc::SYS_readlinkat),
+            ("ppoll", libc::SYS_ppoll),
+            ("utimensat", libc::SYS_utimensat),
+            ("fallocate", libc::SYS_fallocate),
+            ("accept4", libc::SYS_accept4),
+            ("pipe2", libc::SYS_pipe2),
+            ("getrandom", libc::SYS_getrandom),
+            ("statx", libc::SYS_statx),
+            ("renameat2", libc::SYS_renameat2),
+            ("waitid", libc::SYS_waitid),
+            ("openat2", libc::SYS_openat2),
+            ("pidfd_send_signal", libc::SYS_pidfd_send_signal),
+        ];
+        let uncached_by_design =
+            [nr::CLOSE, nr::IOCTL, nr::FCNTL, nr::KILL, nr::CLONE, nr::SENDTO, nr::SOCKETPAIR, nr::PRLIMIT64];
+        for prog in [program_for(Some(SELF_EXE), true), program_for(None, false)] {
+            for (name, n) in hot {
+                let n = n as u32;
+                assert!(bpf::kernel_caches_allow(&prog, n, AUDIT_ARCH_X86_64), "{name} ({n}) is not cached");
+            }
+        }
+        let prog = program_for(Some(SELF_EXE), true);
+        for n in uncached_by_design {
+            assert!(!bpf::kernel_caches_allow(&prog, n, AUDIT_ARCH_X86_64), "{n} is cached after all");
+        }
+        // Without a pinned executable, close has no rule and is cached.
+        assert!(bpf::kernel_caches_allow(&program_for(None, true), nr::CLOSE, AUDIT_ARCH_X86_64));
+        // Other ABIs are never allowed, so never cached as allowed.
+        assert!(!bpf::kernel_caches_allow(&prog, 0, 0x4000_0003));
+    }
+
     #[test]
     fn numbers_without_a_rule_are_allowed() {
         let prog = program(Some(SELF_EXE));
