@@ -344,3 +344,46 @@ global_asm!(
     host_sp = const CTX_HOST_SP,
     resume_sp = const CTX_RESUME_SP,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Guest code on a thread the backend never attached finds no context:
+    /// the entry ends the process (status 71) instead of running host code
+    /// without a host stack.
+    #[test]
+    fn a_thread_without_a_context_ends_the_process_with_71() {
+        // The table exists and holds this thread; the child's thread has
+        // another id, which nobody registered.
+        crate::linux::thread::attach(7).unwrap();
+        // SAFETY: fork; the child only makes raw system calls (the entry's)
+        // and _exit.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // SAFETY: in the child, whose thread has no context; the entry
+            // must end the process, never return.
+            unsafe {
+                cloudabi_linux_entry();
+                libc::_exit(0);
+            }
+        }
+        let mut status = 0;
+        // SAFETY: waits for the child forked above.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status), "status {status:#x}");
+        assert_eq!(libc::WEXITSTATUS(status), 71);
+    }
+
+    #[test]
+    fn the_table_covers_every_linux_thread_id() {
+        // include/linux/threads.h: PID_MAX_LIMIT is 4 * 1024 * 1024 on
+        // 64-bit kernels; /proc/sys/kernel/pid_max cannot exceed it.
+        let max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(CTX_TABLE_LEN);
+        assert!(max <= CTX_TABLE_LEN, "pid_max {max}");
+    }
+}
