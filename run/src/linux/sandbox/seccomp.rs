@@ -91,6 +91,7 @@ pub mod nr_x86_64 {
 }
 
 /// Refused with `EPERM` whatever the arguments, by group (x86-64 numbers).
+#[cfg_attr(target_arch = "aarch64", allow(dead_code))]
 pub const DENIED_X86_64: &[(&str, u32)] = &[
     // Debugging and reading or changing other processes.
     ("ptrace", 101),
