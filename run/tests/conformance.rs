@@ -254,7 +254,7 @@ fn conformance_suite_passes_under_cloudabi_run() {
         if runner.emulated && spec.requires.iter().any(|s| s == "proc_exec") {
             println!(
                 "SKIP {name}: needs proc_exec, which re-executes cloudabi-run: under an emulator the host kernel \
-                 cannot execute that foreign binary (no binfmt_misc entry; qemu-user 7.2 has no execveat)"
+                 cannot execute that foreign binary without a binfmt_misc entry, and qemu-user 7.2 has no execveat"
             );
             skipped += 1;
             continue;
