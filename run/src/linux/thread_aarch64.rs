@@ -17,6 +17,13 @@ thread_local! {
 
 /// The table of contexts by Linux thread id, reserved on first use.
 fn table() -> std::io::Result<*mut u64> {
+    // Without the lock once it exists: a `proc_fork` child (which always
+    // finds it, the parent's initial thread made it) must not wait for a
+    // lock another thread of the parent held at the fork.
+    let t = cloudabi_linux_ctx_table.load(Ordering::Acquire);
+    if t != 0 {
+        return Ok(t as *mut u64);
+    }
     static LOCK: Mutex<()> = Mutex::new(());
     let _held = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let t = cloudabi_linux_ctx_table.load(Ordering::Acquire);
