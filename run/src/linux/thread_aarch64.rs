@@ -107,12 +107,17 @@ pub fn set_current_tid(tid: u32) {
     }
     // SAFETY: as in `current_tid`; this thread is the context's only user.
     unsafe { (*ctx).tid = tid };
-    if let Err(e) = bind(ctx) {
+    if bind(ctx).is_err() {
         // The child's next syscall would find no context: end it now with
-        // a reason instead.
-        eprintln!("cloudabi-run: fork child: cannot register its thread: {e}");
-        // SAFETY: ends the (child) process.
-        unsafe { libc::_exit(71) };
+        // a reason instead (a plain write: after a fork, another thread of
+        // the parent may have held the lock of standard error).
+        let msg = b"cloudabi-run: fork child: cannot register its thread\n";
+        // SAFETY: writes a static buffer to descriptor 2, then ends the
+        // (child) process.
+        unsafe {
+            libc::write(2, msg.as_ptr().cast(), msg.len());
+            libc::_exit(71);
+        }
     }
 }
 
