@@ -3,6 +3,22 @@
 // CloudABI vDSO: one entry point per system call. Link as a shared object at
 // address 0 with a SysV hash table (see abi/vdso/vdso.lds and scripts/build-vdso).
 
+#ifdef CLOUDABI_VDSO_EMULATED
+	.macro TRAP
+	stp x29, x30, [sp, #-16]!
+	.cfi_adjust_cfa_offset 16
+	adrp x16, cloudabi_vdso_entry
+	ldr x16, [x16, :lo12:cloudabi_vdso_entry]
+	blr x16
+	ldp x29, x30, [sp], #16
+	.cfi_adjust_cfa_offset -16
+	.endm
+#else
+	.macro TRAP
+	svc #0
+	.endm
+#endif
+
 	.text
 
 	.globl cloudabi_sys_clock_res_get
@@ -15,7 +31,7 @@ cloudabi_sys_clock_res_get:
 	.cfi_adjust_cfa_offset 16
 	str x1, [sp]
 	mov w8, #0
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -37,7 +53,7 @@ cloudabi_sys_clock_time_get:
 	.cfi_adjust_cfa_offset 16
 	str x2, [sp]
 	mov w8, #1
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -56,7 +72,7 @@ cloudabi_sys_condvar_signal:
 	.cfi_startproc
 	hint #34
 	mov w8, #2
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -71,7 +87,7 @@ cloudabi_sys_fd_close:
 	.cfi_startproc
 	hint #34
 	mov w8, #3
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -89,7 +105,7 @@ cloudabi_sys_fd_create1:
 	.cfi_adjust_cfa_offset 16
 	str x1, [sp]
 	mov w8, #4
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -111,7 +127,7 @@ cloudabi_sys_fd_create2:
 	.cfi_adjust_cfa_offset 16
 	stp x1, x2, [sp]
 	mov w8, #5
-	svc #0
+	TRAP
 	ldp x9, x10, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -131,7 +147,7 @@ cloudabi_sys_fd_datasync:
 	.cfi_startproc
 	hint #34
 	mov w8, #6
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -149,7 +165,7 @@ cloudabi_sys_fd_dup:
 	.cfi_adjust_cfa_offset 16
 	str x1, [sp]
 	mov w8, #7
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -171,7 +187,7 @@ cloudabi_sys_fd_pread:
 	.cfi_adjust_cfa_offset 16
 	str x4, [sp]
 	mov w8, #8
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -193,7 +209,7 @@ cloudabi_sys_fd_pwrite:
 	.cfi_adjust_cfa_offset 16
 	str x4, [sp]
 	mov w8, #9
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -215,7 +231,7 @@ cloudabi_sys_fd_read:
 	.cfi_adjust_cfa_offset 16
 	str x3, [sp]
 	mov w8, #10
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -234,7 +250,7 @@ cloudabi_sys_fd_replace:
 	.cfi_startproc
 	hint #34
 	mov w8, #11
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -252,7 +268,7 @@ cloudabi_sys_fd_seek:
 	.cfi_adjust_cfa_offset 16
 	str x3, [sp]
 	mov w8, #12
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -271,7 +287,7 @@ cloudabi_sys_fd_stat_get:
 	.cfi_startproc
 	hint #34
 	mov w8, #13
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -286,7 +302,7 @@ cloudabi_sys_fd_stat_put:
 	.cfi_startproc
 	hint #34
 	mov w8, #14
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -301,7 +317,7 @@ cloudabi_sys_fd_sync:
 	.cfi_startproc
 	hint #34
 	mov w8, #15
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -319,7 +335,7 @@ cloudabi_sys_fd_write:
 	.cfi_adjust_cfa_offset 16
 	str x3, [sp]
 	mov w8, #16
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -338,7 +354,7 @@ cloudabi_sys_file_advise:
 	.cfi_startproc
 	hint #34
 	mov w8, #17
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -353,7 +369,7 @@ cloudabi_sys_file_allocate:
 	.cfi_startproc
 	hint #34
 	mov w8, #18
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -368,7 +384,7 @@ cloudabi_sys_file_create:
 	.cfi_startproc
 	hint #34
 	mov w8, #19
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -383,7 +399,7 @@ cloudabi_sys_file_link:
 	.cfi_startproc
 	hint #34
 	mov w8, #20
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -401,7 +417,7 @@ cloudabi_sys_file_open:
 	.cfi_adjust_cfa_offset 16
 	str x5, [sp]
 	mov w8, #21
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -423,7 +439,7 @@ cloudabi_sys_file_readdir:
 	.cfi_adjust_cfa_offset 16
 	str x4, [sp]
 	mov w8, #22
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -445,7 +461,7 @@ cloudabi_sys_file_readlink:
 	.cfi_adjust_cfa_offset 16
 	str x5, [sp]
 	mov w8, #23
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -464,7 +480,7 @@ cloudabi_sys_file_rename:
 	.cfi_startproc
 	hint #34
 	mov w8, #24
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -479,7 +495,7 @@ cloudabi_sys_file_stat_fget:
 	.cfi_startproc
 	hint #34
 	mov w8, #25
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -494,7 +510,7 @@ cloudabi_sys_file_stat_fput:
 	.cfi_startproc
 	hint #34
 	mov w8, #26
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -509,7 +525,7 @@ cloudabi_sys_file_stat_get:
 	.cfi_startproc
 	hint #34
 	mov w8, #27
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -524,7 +540,7 @@ cloudabi_sys_file_stat_put:
 	.cfi_startproc
 	hint #34
 	mov w8, #28
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -539,7 +555,7 @@ cloudabi_sys_file_symlink:
 	.cfi_startproc
 	hint #34
 	mov w8, #29
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -554,7 +570,7 @@ cloudabi_sys_file_unlink:
 	.cfi_startproc
 	hint #34
 	mov w8, #30
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -569,7 +585,7 @@ cloudabi_sys_lock_unlock:
 	.cfi_startproc
 	hint #34
 	mov w8, #31
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -584,7 +600,7 @@ cloudabi_sys_mem_advise:
 	.cfi_startproc
 	hint #34
 	mov w8, #32
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -602,7 +618,7 @@ cloudabi_sys_mem_map:
 	.cfi_adjust_cfa_offset 16
 	str x6, [sp]
 	mov w8, #33
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -621,7 +637,7 @@ cloudabi_sys_mem_protect:
 	.cfi_startproc
 	hint #34
 	mov w8, #34
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -636,7 +652,7 @@ cloudabi_sys_mem_sync:
 	.cfi_startproc
 	hint #34
 	mov w8, #35
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -651,7 +667,7 @@ cloudabi_sys_mem_unmap:
 	.cfi_startproc
 	hint #34
 	mov w8, #36
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -669,7 +685,7 @@ cloudabi_sys_poll:
 	.cfi_adjust_cfa_offset 16
 	str x3, [sp]
 	mov w8, #37
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -688,7 +704,7 @@ cloudabi_sys_proc_exec:
 	.cfi_startproc
 	hint #34
 	mov w8, #38
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -703,7 +719,7 @@ cloudabi_sys_proc_exit:
 	.cfi_startproc
 	hint #34
 	mov w8, #39
-	svc #0
+	TRAP
 	brk #0x3e8
 	.cfi_endproc
 	.size cloudabi_sys_proc_exit, . - cloudabi_sys_proc_exit
@@ -718,7 +734,7 @@ cloudabi_sys_proc_fork:
 	.cfi_adjust_cfa_offset 16
 	stp x0, x1, [sp]
 	mov w8, #40
-	svc #0
+	TRAP
 	ldp x9, x10, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -738,7 +754,7 @@ cloudabi_sys_proc_raise:
 	.cfi_startproc
 	hint #34
 	mov w8, #41
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -753,7 +769,7 @@ cloudabi_sys_random_get:
 	.cfi_startproc
 	hint #34
 	mov w8, #42
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -768,7 +784,7 @@ cloudabi_sys_sock_recv:
 	.cfi_startproc
 	hint #34
 	mov w8, #43
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -783,7 +799,7 @@ cloudabi_sys_sock_send:
 	.cfi_startproc
 	hint #34
 	mov w8, #44
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -798,7 +814,7 @@ cloudabi_sys_sock_shutdown:
 	.cfi_startproc
 	hint #34
 	mov w8, #45
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
@@ -816,7 +832,7 @@ cloudabi_sys_thread_create:
 	.cfi_adjust_cfa_offset 16
 	str x1, [sp]
 	mov w8, #46
-	svc #0
+	TRAP
 	ldr x9, [sp]
 	add sp, sp, #16
 	.cfi_adjust_cfa_offset -16
@@ -835,7 +851,7 @@ cloudabi_sys_thread_exit:
 	.cfi_startproc
 	hint #34
 	mov w8, #47
-	svc #0
+	TRAP
 	brk #0x3e8
 	.cfi_endproc
 	.size cloudabi_sys_thread_exit, . - cloudabi_sys_thread_exit
@@ -847,12 +863,23 @@ cloudabi_sys_thread_yield:
 	.cfi_startproc
 	hint #34
 	mov w8, #48
-	svc #0
+	TRAP
 	b.cs 1f
 	mov w0, wzr
 1:
 	ret
 	.cfi_endproc
 	.size cloudabi_sys_thread_yield, . - cloudabi_sys_thread_yield
+
+#ifdef CLOUDABI_VDSO_EMULATED
+	.data
+	.balign 8
+	.globl cloudabi_vdso_entry
+	.hidden cloudabi_vdso_entry
+	.type cloudabi_vdso_entry, %object
+	.size cloudabi_vdso_entry, 8
+cloudabi_vdso_entry:
+	.quad 0
+#endif
 
 	.section .note.GNU-stack, "", %progbits

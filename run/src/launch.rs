@@ -93,13 +93,13 @@ pub fn check_executable(exe: &File) -> Result<(), Failure> {
     use std::os::fd::AsFd;
 
     use crate::linux::{LaunchError, elf};
-    if !cfg!(target_arch = "x86_64") {
+    if !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
         return Ok(()); // the launch says the backend is unavailable here
     }
     let data = crate::linux::read_from_start(exe.as_fd())
         .map_err(|e| linux_failure(LaunchError::Setup(format!("reading the executable: {e}"))))?;
     let img = elf::parse(&data).map_err(|e| linux_failure(LaunchError::NotExecutable(e.0)))?;
-    elf::check_executable(&img, elf::EM_X86_64).map_err(|e| linux_failure(LaunchError::NotExecutable(e.0)))
+    elf::check_executable(&img, elf::EM_HOST).map_err(|e| linux_failure(LaunchError::NotExecutable(e.0)))
 }
 
 #[cfg(target_os = "freebsd")]

@@ -15,7 +15,11 @@
 //! on the kernel preserving argument registers. The x86-64 file also serves
 //! the Linux user-space backend: assembled with `-DCLOUDABI_VDSO_EMULATED`,
 //! the trap becomes an indirect call through `cloudabi_vdso_entry`, a slot
-//! the loader fills in with the address of its syscall entry point.
+//! the loader fills in with the address of its syscall entry point. The
+//! aarch64 file does the same: its emulated trap saves the frame pointer
+//! and link register (which the call clobbers), calls through the slot with
+//! `blr x16` (x16 is a scratch register every call may clobber) and
+//! restores them; the flags and `x0`/`x1` survive the restore.
 
 use std::fmt::Write as _;
 
@@ -94,7 +98,18 @@ fn x86_64(spec: &Spec) -> String {
 
 fn aarch64(spec: &Spec) -> String {
     let mut o = String::from(HEAD);
-    o.push_str("\n\t.text\n");
+    o.push_str(concat!(
+        "\n#ifdef CLOUDABI_VDSO_EMULATED\n",
+        "\t.macro TRAP\n",
+        "\tstp x29, x30, [sp, #-16]!\n\t.cfi_adjust_cfa_offset 16\n",
+        "\tadrp x16, cloudabi_vdso_entry\n\tldr x16, [x16, :lo12:cloudabi_vdso_entry]\n",
+        "\tblr x16\n",
+        "\tldp x29, x30, [sp], #16\n\t.cfi_adjust_cfa_offset -16\n",
+        "\t.endm\n",
+        "#else\n",
+        "\t.macro TRAP\n\tsvc #0\n\t.endm\n",
+        "#endif\n\n\t.text\n"
+    ));
     for s in &spec.syscalls {
         let name = format!("cloudabi_sys_{}", s.name);
         let _ = writeln!(
@@ -116,7 +131,7 @@ fn aarch64(spec: &Spec) -> String {
             }
             _ => unreachable!("at most two results"),
         }
-        let _ = writeln!(o, "\tmov w8, #{}\n\tsvc #0", s.number);
+        let _ = writeln!(o, "\tmov w8, #{}\n\tTRAP", s.number);
         if s.noreturn {
             o.push_str("\tbrk #0x3e8\n");
         } else {
@@ -134,6 +149,7 @@ fn aarch64(spec: &Spec) -> String {
         }
         let _ = writeln!(o, "\t.cfi_endproc\n\t.size {name}, . - {name}");
     }
+    o.push_str("\n#ifdef CLOUDABI_VDSO_EMULATED\n\t.data\n\t.balign 8\n\t.globl cloudabi_vdso_entry\n\t.hidden cloudabi_vdso_entry\n\t.type cloudabi_vdso_entry, %object\n\t.size cloudabi_vdso_entry, 8\ncloudabi_vdso_entry:\n\t.quad 0\n#endif\n");
     o.push_str("\n\t.section .note.GNU-stack, \"\", %progbits\n");
     o
 }

@@ -7,6 +7,11 @@ pub const ET_EXEC: u16 = 2;
 pub const ET_DYN: u16 = 3;
 pub const EM_X86_64: u16 = 62;
 pub const EM_AARCH64: u16 = 183;
+/// The machine the Linux backend runs programs for: the one it runs on.
+#[cfg(not(target_arch = "aarch64"))]
+pub const EM_HOST: u16 = EM_X86_64;
+#[cfg(target_arch = "aarch64")]
+pub const EM_HOST: u16 = EM_AARCH64;
 pub const ELFOSABI_CLOUDABI: u8 = 17;
 pub const PT_LOAD: u32 = 1;
 pub const PT_DYNAMIC: u32 = 2;
@@ -280,6 +285,10 @@ mod tests {
         assert!(!msg(&header(9, ET_DYN, EM_X86_64)).contains("ld.lld"));
         assert!(msg(&header(17, ET_EXEC, EM_X86_64)).starts_with("not a position-independent executable"));
         assert_eq!(msg(&header(17, ET_DYN, EM_AARCH64)), "built for aarch64, but this machine is x86-64");
+        // And the other way round, on an aarch64 host.
+        let on_arm = check_executable(&parse(&header(17, ET_DYN, EM_X86_64)).unwrap(), EM_AARCH64);
+        assert_eq!(on_arm.unwrap_err().0, "built for x86-64, but this machine is aarch64");
+        assert_eq!(check_executable(&parse(&header(17, ET_DYN, EM_AARCH64)).unwrap(), EM_AARCH64), Ok(()));
         assert!(
             msg(&header(17, ET_DYN, EM_X86_64)[..100]).starts_with("truncated ELF file: 1 program headers")
         );

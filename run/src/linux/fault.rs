@@ -26,6 +26,7 @@ use super::arch::{
 /// # Safety
 ///
 /// The caller must pass arguments valid for system call `nr`.
+#[cfg(target_arch = "x86_64")]
 pub unsafe fn raw_syscall(nr: i64, a: [u64; 6]) -> i64 {
     let ret: i64;
     // SAFETY: the `syscall` instruction with the Linux x86-64 convention;
@@ -47,6 +48,45 @@ pub unsafe fn raw_syscall(nr: i64, a: [u64; 6]) -> i64 {
         );
     }
     ret
+}
+
+/// A raw system call (no errno, no TLS), aarch64: `svc #0` with the number
+/// in `x8`. Returns the kernel's result: negative errno on failure.
+///
+/// # Safety
+///
+/// The caller must pass arguments valid for system call `nr`.
+#[cfg(target_arch = "aarch64")]
+pub unsafe fn raw_syscall(nr: i64, a: [u64; 6]) -> i64 {
+    let ret: i64;
+    // SAFETY: the `svc` instruction with the Linux aarch64 convention; it
+    // changes x0 only. Argument validity is the caller's contract.
+    unsafe {
+        asm!(
+            "svc #0",
+            inlateout("x0") a[0] as i64 => ret,
+            in("x1") a[1],
+            in("x2") a[2],
+            in("x3") a[3],
+            in("x4") a[4],
+            in("x5") a[5],
+            in("x8") nr,
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// The interrupted program counter in a signal's context.
+#[cfg(target_arch = "x86_64")]
+fn pc(ctx: &mut libc::ucontext_t) -> &mut i64 {
+    &mut ctx.uc_mcontext.gregs[libc::REG_RIP as usize]
+}
+
+#[cfg(target_arch = "aarch64")]
+fn pc(ctx: &mut libc::ucontext_t) -> &mut i64 {
+    // SAFETY: `pc` is a u64; viewing it as i64 changes no bits.
+    unsafe { &mut *(&raw mut ctx.uc_mcontext.pc).cast::<i64>() }
 }
 
 /// Copies guest memory into `dst`. `Err(())` if any byte is unmapped or
@@ -130,7 +170,7 @@ pub fn alt_stack() -> std::io::Result<()> {
 extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
     let ctx = unsafe { &mut *(uc as *mut libc::ucontext_t) };
-    let rip = &mut ctx.uc_mcontext.gregs[libc::REG_RIP as usize];
+    let rip = pc(ctx);
     let (begin, end) =
         (&raw const cloudabi_linux_copy_begin as i64, &raw const cloudabi_linux_copy_end as i64);
     if (begin..end).contains(rip) {

@@ -7,7 +7,10 @@
 //! UUIDv4 process id, the 13-entry auxiliary vector, the 8-byte TCB, and
 //! (x86-64) a slot holding the TCB's address, which the `%fs` base points
 //! at. `%rsp` is placed below, 16-byte aligned minus 8 (as after a call),
-//! and `%rdi` holds the auxiliary vector's address.
+//! and `%rdi` holds the auxiliary vector's address. On aarch64 there is no
+//! slot: `tpidr_el0` points at the TCB itself, `sp` is the TCB's address
+//! rounded down to 16 (FreeBSD's arm64 `exec_setregs`: `STACKALIGN`), and
+//! `x0` holds the auxiliary vector's address.
 
 use abi::Auxtype;
 
@@ -21,9 +24,10 @@ pub const CANARY_LEN: u64 = 64;
 #[derive(Debug, Clone, Copy)]
 pub struct Start {
     pub rsp: u64,
-    /// `%rdi`: the auxiliary vector.
+    /// `%rdi` / `x0`: the auxiliary vector.
     pub auxv: u64,
-    /// `%fs` base: the slot holding the TCB's address.
+    /// `%fs` base: the slot holding the TCB's address; aarch64:
+    /// `tpidr_el0`, the TCB's address.
     pub fs: u64,
 }
 
@@ -101,11 +105,23 @@ pub fn build(argdata: &[u8], loaded: &Loaded, f: &Facts) -> Result<Start, String
     }
     let auxv_addr = w.push_bytes(&bytes, false);
     let tcb = w.push_bytes(&f.tcb_parent.to_le_bytes(), false);
+    Ok(registers(&mut w, tcb, auxv_addr))
+}
+
+#[cfg(not(target_arch = "aarch64"))]
+fn registers(w: &mut Writer, tcb: u64, auxv: u64) -> Start {
     let slot = w.push_bytes(&tcb.to_le_bytes(), false);
     // FreeBSD's amd64 exec_setregs: %rsp + 8 16-byte aligned, at or below
     // the slot (the slot itself when it is 8 mod 16; pushes go below it).
     let rsp = ((slot - 8) & !15) + 8;
-    Ok(Start { rsp, auxv: auxv_addr, fs: slot })
+    Start { rsp, auxv, fs: slot }
+}
+
+/// FreeBSD's arm64 `exec_setregs` (sys/arm64/arm64/machdep.c, 14.x/15.x):
+/// `tf_sp = STACKALIGN(stack)`, the stack address being the TCB's.
+#[cfg(target_arch = "aarch64")]
+fn registers(_: &mut Writer, tcb: u64, auxv: u64) -> Start {
+    Start { rsp: tcb & !15, auxv, fs: tcb }
 }
 
 /// Writes downwards from the top of the stack.
@@ -154,15 +170,24 @@ mod tests {
         let loaded = Loaded { base: 0x1000_0000, entry: 0x1000_1000, phdr: 0x1000_0040, phnum: 7 };
         let facts = Facts { ncpus: 3, tid: 2, vdso: 0x7000_0000, tcb_parent: 0xabcd };
         let s = build(b"\x06hello", &loaded, &facts).unwrap();
-        // %fs points at a slot holding the TCB's address; the TCB's first
-        // word is `parent`.
-        let tcb = word(s.fs);
+        let tcb = if cfg!(target_arch = "aarch64") {
+            // tpidr_el0 points at the TCB, right below the auxv; sp is
+            // 16-byte aligned at or below it.
+            assert_eq!(s.auxv, s.fs + 8);
+            assert_eq!((s.rsp % 16, s.rsp), (0, s.fs & !15));
+            s.fs
+        } else {
+            // %fs points at a slot holding the TCB's address; at `_start`,
+            // as after a call: %rsp + 8 is 16-byte aligned, and nothing the
+            // kernel placed is below the stack pointer.
+            let tcb = word(s.fs);
+            assert_eq!((s.rsp + 8) % 16, 0);
+            assert_eq!(s.rsp, ((s.fs - 8) & !15) + 8);
+            assert!(s.rsp <= s.fs && s.fs < tcb && tcb < s.auxv);
+            tcb
+        };
+        // The TCB's first word is `parent`.
         assert_eq!(word(tcb), 0xabcd);
-        // At `_start`, as after a call: %rsp + 8 is 16-byte aligned, and
-        // nothing the kernel placed is below the stack pointer.
-        assert_eq!((s.rsp + 8) % 16, 0);
-        assert_eq!(s.rsp, ((s.fs - 8) & !15) + 8);
-        assert!(s.rsp <= s.fs && s.fs < tcb && tcb < s.auxv);
         // The 13 auxiliary vector entries, in order, ending with AT_NULL.
         let mut entries = Vec::new();
         for i in 0..13 {

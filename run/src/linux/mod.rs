@@ -8,6 +8,10 @@
 //! [`cloudabi_linux_dispatch`] with the host's `%fs` switched back in, and
 //! goes through `sys::dispatch` to [`backend::Linux`].
 
+#[cfg(target_arch = "x86_64")]
+mod arch;
+#[cfg(target_arch = "aarch64")]
+#[path = "arch_aarch64.rs"]
 mod arch;
 mod backend;
 
@@ -17,6 +21,7 @@ mod fastpath;
 mod fault;
 mod fdtable;
 mod guestmem;
+#[cfg(target_arch = "x86_64")]
 mod hostvdso;
 mod image;
 mod loader;
@@ -24,6 +29,10 @@ pub mod reexec;
 pub mod sandbox;
 mod supervise;
 pub use supervise::supervise;
+#[cfg(target_arch = "x86_64")]
+mod thread;
+#[cfg(target_arch = "aarch64")]
+#[path = "thread_aarch64.rs"]
 mod thread;
 pub(crate) mod trace;
 mod vdso;
@@ -99,15 +108,15 @@ fn start(
     fds: Vec<backend::Granted>,
     opts: &Options,
 ) -> Result<Infallible, LaunchError> {
-    if !cfg!(target_arch = "x86_64") {
+    if !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
         return Err(LaunchError::Unsupported(
-            "the Linux backend runs x86-64 programs on x86-64 hosts only".into(),
+            "the Linux backend runs on x86-64 and aarch64 hosts only".into(),
         ));
     }
     let data = read_from_start(exe.as_fd())
         .map_err(|e| LaunchError::Setup(format!("reading the executable: {e}")))?;
     let img = elf::parse(&data).map_err(|e| LaunchError::NotExecutable(e.0))?;
-    elf::check_executable(&img, elf::EM_X86_64).map_err(|e| LaunchError::NotExecutable(e.0))?;
+    elf::check_executable(&img, elf::EM_HOST).map_err(|e| LaunchError::NotExecutable(e.0))?;
     let loaded = loader::load(&img).map_err(LaunchError::Setup)?;
     drop(data);
 
@@ -169,7 +178,12 @@ pub(crate) fn read_from_start(f: std::os::fd::BorrowedFd<'_>) -> std::io::Result
 /// Lets the entry code answer `clock_time_get` through Linux's vDSO
 /// without switching `%fs` (see `arch.rs`), unless every call must reach
 /// the dispatcher (`--trace`) or `CLOUDABI_RUN_NO_FAST_CLOCK` is set
-/// (tests of the normal path, benchmarks).
+/// (tests of the normal path, benchmarks). x86-64 only: the aarch64 entry
+/// takes every call to the dispatcher.
+#[cfg(not(target_arch = "x86_64"))]
+fn enable_clock_fast_path(_: &Options) {}
+
+#[cfg(target_arch = "x86_64")]
 fn enable_clock_fast_path(opts: &Options) {
     if opts.trace || std::env::var_os("CLOUDABI_RUN_NO_FAST_CLOCK").is_some() {
         return;

@@ -1,10 +1,11 @@
 //! The vDSO the guest links its syscalls against.
 //!
-//! It is the generated x86-64 vDSO assembled with `CLOUDABI_VDSO_EMULATED`
-//! (see `build.rs`): each `cloudabi_sys_*` function makes the same register
-//! setup as for the kernel, but instead of `syscall` it calls through the
-//! hidden slot `cloudabi_vdso_entry`, which is pointed at this backend's
-//! entry code when the vDSO is mapped.
+//! It is the generated vDSO of the host's architecture assembled with
+//! `CLOUDABI_VDSO_EMULATED` (see `build.rs`): each `cloudabi_sys_*`
+//! function makes the same register setup as for the kernel, but instead of
+//! `syscall` (x86-64) or `svc #0` (aarch64) it calls through the hidden slot
+//! `cloudabi_vdso_entry`, which is pointed at this backend's entry code when
+//! the vDSO is mapped.
 
 use super::elf;
 use super::loader::{PAGE, map_anonymous, protect};

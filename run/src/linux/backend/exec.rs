@@ -97,7 +97,7 @@ pub fn exec(
     let remembered = REMEMBERED.get().ok_or(Errno::NOSYS)?;
     let image = read_whole(exe)?;
     let img = elf::parse(&image).map_err(|_| Errno::NOEXEC)?;
-    elf::check_executable(&img, elf::EM_X86_64).map_err(|_| Errno::NOEXEC)?;
+    elf::check_executable(&img, elf::EM_HOST).map_err(|_| Errno::NOEXEC)?;
     drop(image);
 
     let mut argdata = vec![0u8; data.len as usize];

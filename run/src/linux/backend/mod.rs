@@ -31,6 +31,7 @@ mod sock;
 mod thread;
 
 pub use exec::self_exe;
+#[cfg(target_arch = "x86_64")]
 pub use misc::clock;
 pub use thread::{THREAD_EXITED, linger, register_initial};
 

@@ -149,6 +149,7 @@ struct Start {
 
 /// Carves the TCB slot and the initial frame from the top of the guest's
 /// stack.
+#[cfg(not(target_arch = "aarch64"))]
 fn layout(b: &mut Linux, attr: &ThreadAttr, tid: u32) -> Result<Start, Errno> {
     let top = attr.stack.checked_add(attr.stack_len).ok_or(Errno::INVAL)?;
     let tcb = top.checked_sub(8).ok_or(Errno::INVAL)? & !7;
@@ -161,6 +162,22 @@ fn layout(b: &mut Linux, attr: &ThreadAttr, tid: u32) -> Result<Start, Errno> {
     sys::user::write(b, UserPtr::<u64>::new(slot), &tcb)?;
     sys::user::write(b, UserPtr::<u64>::new(rsp), &0u64)?;
     Ok(Start { entry: attr.entry_point, rsp, fs: slot, tid, argument: attr.argument })
+}
+
+/// aarch64, as FreeBSD's arm64 module does (`cloudabi64_thread_setregs`
+/// with `cpu_set_upcall`, sys/arm64/arm64/vm_machdep.c): the 8-byte TCB at
+/// the top of the guest's stack (8-aligned), `tpidr_el0` pointing at it,
+/// `sp` = the TCB's address rounded down to 16 (`STACKALIGN`); nothing is
+/// written (the TCB's contents are the guest's business).
+#[cfg(target_arch = "aarch64")]
+fn layout(_: &mut Linux, attr: &ThreadAttr, tid: u32) -> Result<Start, Errno> {
+    let top = attr.stack.checked_add(attr.stack_len).ok_or(Errno::INVAL)?;
+    let tcb = top.checked_sub(8).ok_or(Errno::INVAL)? & !7;
+    let sp = tcb & !15;
+    if tcb < attr.stack || sp < attr.stack {
+        return Err(Errno::INVAL);
+    }
+    Ok(Start { entry: attr.entry_point, rsp: sp, fs: tcb, tid, argument: attr.argument })
 }
 
 fn run(start: Start) {

@@ -36,15 +36,23 @@ pub const RET_ALLOW: u32 = 0x7fff_0000;
 /// `SECCOMP_RET_ERRNO`: the low 16 bits are the errno.
 pub const RET_ERRNO: u32 = 0x0005_0000;
 /// `AUDIT_ARCH_X86_64` (`EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`).
+#[cfg_attr(target_arch = "aarch64", allow(dead_code))]
 pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+/// The architecture of this process's system calls (the filter refuses
+/// every other).
+#[cfg(not(target_arch = "aarch64"))]
+pub const AUDIT_ARCH_NATIVE: u32 = AUDIT_ARCH_X86_64;
+#[cfg(target_arch = "aarch64")]
+pub const AUDIT_ARCH_NATIVE: u32 = super::seccomp_aarch64::AUDIT_ARCH_AARCH64;
 /// `__X32_SYSCALL_BIT`.
 pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 pub const EPERM: u32 = 1;
 pub const ENOSYS: u32 = 38;
 
-/// The highest x86-64 system call number reviewed for this filter
-/// (`file_setattr`, Linux 6.17); anything above answers `ENOSYS`.
+/// The highest system call number reviewed for this filter
+/// (`file_setattr`, Linux 6.17, the same number on x86-64 and aarch64);
+/// anything above answers `ENOSYS`.
 pub const MAX_REVIEWED: u32 = 469;
 
 /// The marker: no Linux system call has this number.
@@ -54,8 +62,18 @@ pub const MARKER_NR: u32 = 0x00c1_0ab1;
 pub const MARKER_BASE: u32 = 2048;
 pub const MARKER_NONE: u32 = 4095;
 
+#[cfg(target_arch = "aarch64")]
+pub use super::seccomp_aarch64::{DENIED, nr};
+/// The numbers and the list of the architecture this is built for
+/// (aarch64: `seccomp_aarch64.rs`, the same policy in asm-generic numbers).
+#[cfg(not(target_arch = "aarch64"))]
+pub use nr_x86_64 as nr;
+#[cfg(not(target_arch = "aarch64"))]
+pub const DENIED: &[(&str, u32)] = DENIED_X86_64;
+
 /// x86-64 system call numbers the filter looks at.
-pub mod nr {
+#[cfg_attr(target_arch = "aarch64", allow(dead_code))]
+pub mod nr_x86_64 {
     pub const CLOSE: u32 = 3;
     pub const IOCTL: u32 = 16;
     pub const DUP2: u32 = 33;
@@ -72,8 +90,9 @@ pub mod nr {
     pub const CLOSE_RANGE: u32 = 436;
 }
 
-/// Refused with `EPERM` whatever the arguments, by group.
-pub const DENIED: &[(&str, u32)] = &[
+/// Refused with `EPERM` whatever the arguments, by group (x86-64 numbers).
+#[cfg_attr(target_arch = "aarch64", allow(dead_code))]
+pub const DENIED_X86_64: &[(&str, u32)] = &[
     // Debugging and reading or changing other processes.
     ("ptrace", 101),
     ("process_vm_readv", 310),
@@ -301,7 +320,7 @@ pub fn program_for(self_exe: Option<RawFd>, noexec: bool) -> Vec<Insn> {
     // Another system call ABI (i386 through int 0x80): refused.
     asm.load(bpf::OFF_ARCH);
     let native = asm.label();
-    asm.jump(JEQ, AUDIT_ARCH_X86_64, To::Label(native), To::Next);
+    asm.jump(JEQ, AUDIT_ARCH_NATIVE, To::Label(native), To::Next);
     asm.ret(eperm);
     asm.bind(native);
 
@@ -312,11 +331,14 @@ pub fn program_for(self_exe: Option<RawFd>, noexec: bool) -> Vec<Insn> {
     asm.ret(errno(pin.map_or(MARKER_NONE, |fd| MARKER_BASE + fd)));
     asm.bind(not_marker);
 
-    // x32 system calls (the x32 bit set): refused.
-    let not_x32 = asm.label();
-    asm.jump(JSET, X32_SYSCALL_BIT, To::Next, To::Label(not_x32));
-    asm.ret(eperm);
-    asm.bind(not_x32);
+    // x32 system calls (the x32 bit set): refused. (aarch64 has no such
+    // second numbering: these numbers are above MAX_REVIEWED there.)
+    if cfg!(not(target_arch = "aarch64")) {
+        let not_x32 = asm.label();
+        asm.jump(JSET, X32_SYSCALL_BIT, To::Next, To::Label(not_x32));
+        asm.ret(eperm);
+        asm.bind(not_x32);
+    }
 
     // Newer than this review: as if the kernel did not have them.
     let known = asm.label();
@@ -343,10 +365,11 @@ pub fn program_for(self_exe: Option<RawFd>, noexec: bool) -> Vec<Insn> {
     if let Some(fd) = pin {
         rules.extend([
             (nr::CLOSE, Rule::NotOnto { arg: 0, fd }),
-            (nr::DUP2, Rule::NotOnto { arg: 1, fd }),
             (nr::DUP3, Rule::NotOnto { arg: 1, fd }),
             (nr::CLOSE_RANGE, Rule::CloseRange(fd)),
         ]);
+        #[cfg(not(target_arch = "aarch64"))]
+        rules.push((nr::DUP2, Rule::NotOnto { arg: 1, fd }));
     }
     if noexec {
         rules.push((nr::MEMFD_CREATE, Rule::MemfdNoexec));
@@ -555,13 +578,15 @@ mod tests {
     const SELF_EXE: RawFd = 1000;
 
     fn call(prog: &[Insn], n: u32, args: [u64; 6]) -> u32 {
-        run(prog, &Data { nr: n as i32, arch: AUDIT_ARCH_X86_64, ip: 0, args }).unwrap()
+        run(prog, &Data { nr: n as i32, arch: AUDIT_ARCH_NATIVE, ip: 0, args }).unwrap()
     }
 
     fn plain(prog: &[Insn], n: u32) -> u32 {
         call(prog, n, [0; 6])
     }
 
+    // aarch64: seccomp_aarch64.rs checks its own table.
+    #[cfg(target_arch = "x86_64")]
     #[test]
     fn numbers_match_the_c_library() {
         let known: &[(&str, libc::c_long)] = &[
@@ -706,9 +731,14 @@ mod tests {
             ("tgkill", libc::SYS_tgkill),
             ("rt_sigaction", libc::SYS_rt_sigaction),
             ("sigaltstack", libc::SYS_sigaltstack),
+            #[cfg(target_arch = "x86_64")]
             ("arch_prctl", libc::SYS_arch_prctl),
             ("exit_group", libc::SYS_exit_group),
+            // The aarch64 entry code finds its context with it.
+            ("gettid", libc::SYS_gettid),
+            #[cfg(target_arch = "x86_64")]
             ("fork", libc::SYS_fork),
+            #[cfg(target_arch = "x86_64")]
             ("vfork", libc::SYS_vfork),
             ("pidfd_open", libc::SYS_pidfd_open),
             ("pidfd_send_signal", libc::SYS_pidfd_send_signal),
@@ -758,6 +788,7 @@ mod tests {
             assert_eq!(call(&prog, nr::MEMFD_CREATE, [0x1000, flags, 0, 0, 0, 0]), RET_ALLOW);
         }
         assert_eq!(call(&prog, nr::CLOSE, [5, 0, 0, 0, 0, 0]), RET_ALLOW);
+        #[cfg(not(target_arch = "aarch64"))]
         assert_eq!(call(&prog, nr::DUP2, [5, 6, 0, 0, 0, 0]), RET_ALLOW);
         assert_eq!(call(&prog, nr::DUP3, [5, 6, libc::O_CLOEXEC as u64, 0, 0, 0]), RET_ALLOW);
         assert_eq!(call(&prog, nr::CLOSE_RANGE, [3, SELF_EXE as u64 - 1, 0, 0, 0, 0]), RET_ALLOW);
@@ -778,6 +809,7 @@ mod tests {
             assert_eq!(call(&prog, nr::CLOSE, [fd, 0, 0, 0, 0, 0]), eperm);
             // The kernel reads an unsigned int: the high half is ignored.
             assert_eq!(call(&prog, nr::CLOSE, [fd | 1 << 32, 0, 0, 0, 0, 0]), eperm);
+            #[cfg(not(target_arch = "aarch64"))]
             assert_eq!(call(&prog, nr::DUP2, [5, fd, 0, 0, 0, 0]), eperm);
             assert_eq!(call(&prog, nr::DUP3, [5, fd, libc::O_CLOEXEC as u64, 0, 0, 0]), eperm);
             assert_eq!(call(&prog, nr::DUP3, [5, fd | 7 << 32, 0, 0, 0, 0]), eperm);
@@ -805,6 +837,7 @@ mod tests {
         // Without an exec descriptor there is nothing to pin.
         let prog = program_for(None, false);
         assert_eq!(call(&prog, nr::CLOSE, [fd, 0, 0, 0, 0, 0]), RET_ALLOW);
+        #[cfg(not(target_arch = "aarch64"))]
         assert_eq!(call(&prog, nr::DUP2, [5, fd, 0, 0, 0, 0]), RET_ALLOW);
     }
 
@@ -818,8 +851,12 @@ mod tests {
         // Other ABIs: i386 (int 0x80) and x32.
         let i386 = Data { nr: 20, arch: 0x4000_0003, ..Data::default() };
         assert_eq!(run(&prog, &i386), Ok(eperm));
-        assert_eq!(plain(&prog, X32_SYSCALL_BIT | 39), eperm);
-        assert_eq!(plain(&prog, X32_SYSCALL_BIT), eperm);
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(plain(&prog, X32_SYSCALL_BIT | 39), eperm);
+            assert_eq!(plain(&prog, X32_SYSCALL_BIT), eperm);
+        } else {
+            assert_eq!(plain(&prog, X32_SYSCALL_BIT | 39), RET_ERRNO | ENOSYS);
+        }
         // clone3 and unknown numbers: ENOSYS.
         assert_eq!(plain(&prog, nr::CLONE3), RET_ERRNO | ENOSYS);
         assert_eq!(plain(&prog, MAX_REVIEWED + 1), RET_ERRNO | ENOSYS);
@@ -886,7 +923,7 @@ mod tests {
         let mut worst = (0, 0);
         for n in 0..=MAX_REVIEWED + 1 {
             for args in [[0; 6], [u64::MAX; 6]] {
-                let data = Data { nr: n as i32, arch: AUDIT_ARCH_X86_64, ip: 0, args };
+                let data = Data { nr: n as i32, arch: AUDIT_ARCH_NATIVE, ip: 0, args };
                 let (_, steps) = bpf::run_counted(&prog, &data).unwrap();
                 worst = worst.max((steps, n));
             }
