@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use cloudabi64::consts::*;
 use cloudabi64::sim_api::*;
-use sys::rights::CapRights;
 
 use super::files;
 use crate::kernel::{self, put};
@@ -65,12 +64,14 @@ pub unsafe extern "C" fn fork1(td: *mut Thread, fr: *mut ForkReq) -> c_int {
     let fp = files::new_procdesc(unsafe { OwnedFd::from_raw_fd(pidfd as c_int) }, pid);
     // SAFETY: the module's limits record and out-parameters.
     unsafe {
-        let (rights, fcntls) = if r.fr_pd_fcaps.is_null() {
-            (files::CAP_ALL, CAP_FCNTL_ALL)
+        // procdesc_falloc() → falloc_caps() → _finstall(): the limits are
+        // moved into the table (filecaps_move), or filled when NULL.
+        let caps = if r.fr_pd_fcaps.is_null() {
+            super::filecaps::Caps::unlimited()
         } else {
-            (CapRights((*r.fr_pd_fcaps).fc_rights.cr_rights), (*r.fr_pd_fcaps).fc_fcntls)
+            super::filecaps::Caps::take(r.fr_pd_fcaps)
         };
-        *r.fr_pd_fd = files::install_caps(fp, rights, fcntls) as c_int;
+        *r.fr_pd_fd = files::install_caps(fp, caps) as c_int;
         if !r.fr_pidp.is_null() {
             *r.fr_pidp = pid;
         }

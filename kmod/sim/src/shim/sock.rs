@@ -20,6 +20,7 @@ use cloudabi64::consts::*;
 use cloudabi64::sim_api::*;
 use sys::rights::{CapRights, cap};
 
+use super::filecaps::Caps;
 use super::files::{self, INFLIGHT, InFlight, PEERS, linux_to_freebsd};
 use crate::account;
 use crate::kernel::{put, td_retval};
@@ -150,8 +151,8 @@ pub unsafe extern "C" fn kern_socketpair(
     }
     let (fa, fb) = (files::new_file(a), files::new_file(b));
     PEERS.lock().unwrap_or_else(|e| e.into_inner()).extend([(fa, fb), (fb, fa)]);
-    let na = files::install(fa, files::CAP_ALL, None);
-    let nb = files::install(fb, files::CAP_ALL, None);
+    let na = files::install(fa, Caps::unlimited(), None);
+    let nb = files::install(fb, Caps::unlimited(), None);
     // SAFETY: the caller's int[2].
     unsafe {
         *rsv = na as c_int;
@@ -266,10 +267,10 @@ unsafe fn sendit(
         // unp_internalize(): every number looked up now, each file held.
         let mut flight = Vec::new();
         for fd in rights_in(control) {
-            match files::lookup(fd, None) {
-                Ok((fp, rights, fcntls)) => flight.push(InFlight { fp, rights, fcntls }),
+            match files::lookup_caps(fd, None) {
+                Ok((fp, caps)) => flight.push(InFlight { fp, caps }),
                 Err(e) => {
-                    flight.iter().for_each(|f: &InFlight| files::fdrop(f.fp));
+                    flight.into_iter().for_each(InFlight::dispose);
                     return Err(e);
                 }
             }
@@ -304,7 +305,7 @@ unsafe fn sendit(
         };
         if n < 0 {
             let e = errno();
-            flight.iter().for_each(|f| files::fdrop(f.fp));
+            flight.into_iter().for_each(InFlight::dispose);
             return Err(e);
         }
         INFLIGHT.lock().unwrap_or_else(|e| e.into_inner()).extend(flight.into_iter().map(|f| (to, f)));
@@ -422,13 +423,13 @@ pub unsafe extern "C" fn kern_recvit(
                 .collect();
             drop(msg);
             if controlp.is_null() {
-                flight.iter().for_each(|f| files::fdrop(f.fp));
+                flight.into_iter().for_each(InFlight::dispose);
                 continue;
             }
             // unp_externalize(): installed, numbers in an SCM_RIGHTS mbuf.
             let m = mbuf(flight.len() * 4, SOL_SOCKET, SCM_RIGHTS);
-            for (i, f) in flight.iter().enumerate() {
-                let fd = files::install_caps(f.fp, f.rights, f.fcntls) as c_int;
+            for (i, f) in flight.into_iter().enumerate() {
+                let fd = files::install_caps(f.fp, f.caps) as c_int;
                 // SAFETY: the mbuf's data has room for every number.
                 unsafe {
                     let data: *mut u8 = crate::kernel::get(m, MBUF_M_DATA);
@@ -525,23 +526,27 @@ pub unsafe extern "C" fn kern_accept4(
     if !name.is_null() || !namelen.is_null() || flags != 0 || !fp.is_null() {
         super::unimplemented_kpi("kern_accept4 with an address, flags or a file out");
     }
-    let (lfp, rights, fcntls) = match files::lookup(s, Some(&CapRights::NONE.with(CAP_ACCEPT))) {
+    // getsock_cap(): the listening socket's limits copied (filecaps_copy),
+    // moved to the new descriptor by falloc_caps or freed (uipc_syscalls.c).
+    let (lfp, caps) = match files::lookup_caps(s, Some(&CapRights::NONE.with(CAP_ACCEPT))) {
         Ok(x) => x,
         Err(e) => return e,
     };
     let host = files::host_fd(lfp);
     let r = if !listening(host) {
+        caps.free();
         Err(EINVAL)
     } else {
         // SAFETY: host accept4 on our listening socket.
         let c =
             unsafe { libc::accept4(host, std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC) };
         if c < 0 {
+            caps.free();
             Err(errno())
         } else {
             // SAFETY: a new descriptor we own.
             let nfp = files::new_file(unsafe { OwnedFd::from_raw_fd(c) });
-            Ok(files::install_caps(nfp, rights, fcntls))
+            Ok(files::install_caps(nfp, caps))
         }
     };
     files::fdrop(lfp);
