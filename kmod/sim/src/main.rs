@@ -49,6 +49,11 @@ pub fn fatal(msg: &str) -> ! {
 fn report_leaks() -> usize {
     let out = account::outstanding();
     let mut err = std::io::stderr().lock();
+    if std::env::var_os("KMOD_SIM_STATS").is_some() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (s, u) = (shim::files::SX_SLOCKS.load(Relaxed), shim::files::SX_SUNLOCKS.load(Relaxed));
+        let _ = writeln!(err, "kmod-sim: stats: fd_sx taken shared {s} times, released {u} times");
+    }
     let _ = writeln!(err, "kmod-sim: {} leaked", out.len());
     for (kind, what) in &out {
         let _ = writeln!(err, "kmod-sim:   leaked {kind}: {what}");

@@ -1150,7 +1150,7 @@ pub extern "C" fn _sx_sunlock(sx: *mut Sx, _file: *const std::ffi::c_char, _line
         crate::fatal("panic: _sx_sunlock: fd_sx not held shared by this thread");
     };
     unpublish();
-    drop(guard);
     account::give(SX_KIND, sx as usize);
     SX_SUNLOCKS.fetch_add(1, Ordering::Relaxed);
+    drop(guard);
 }
