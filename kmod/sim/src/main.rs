@@ -52,7 +52,8 @@ fn report_leaks() -> usize {
     if std::env::var_os("KMOD_SIM_STATS").is_some() {
         use std::sync::atomic::Ordering::Relaxed;
         let (s, u) = (shim::files::SX_SLOCKS.load(Relaxed), shim::files::SX_SUNLOCKS.load(Relaxed));
-        let _ = writeln!(err, "kmod-sim: stats: fd_sx taken shared {s} times, released {u} times");
+        let hits = shim::files::FD_LIMIT_HITS.load(Relaxed);
+        let _ = writeln!(err, "kmod-sim: stats: fd_sx taken shared {s} times, released {u} times; {hits} EMFILE at the --fd-limit");
     }
     let _ = writeln!(err, "kmod-sim: {} leaked", out.len());
     for (kind, what) in &out {
@@ -74,7 +75,7 @@ struct Options {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: kmod-sim [--config FILE] PROGRAM < config.yaml\n       kmod-sim --load-only\n       kmod-sim --fuzz CALLS SEED"
+        "usage: kmod-sim [--fd-limit N] [--config FILE] PROGRAM < config.yaml\n       kmod-sim --load-only\n       kmod-sim --fuzz CALLS SEED"
     );
     ExitCode::from(64)
 }
@@ -89,6 +90,10 @@ fn main() -> ExitCode {
             Some("--test-kernel-without-kldload-preset") => opts.no_kldload_preset = true,
             Some("--config") => match args.next() {
                 Some(f) => opts.config = Some(f.into()),
+                None => return usage(),
+            },
+            Some("--fd-limit") => match args.next().and_then(|n| n.to_str()?.parse().ok()) {
+                Some(n) => shim::files::FD_LIMIT.store(n, std::sync::atomic::Ordering::Relaxed),
                 None => return usage(),
             },
             Some("--fuzz") => match (args.next(), args.next()) {

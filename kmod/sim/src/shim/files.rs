@@ -812,6 +812,27 @@ pub fn install_caps(fp: usize, caps: Caps) -> usize {
     install(fp, caps, None)
 }
 
+/// The descriptor limit (`--fd-limit`, as `ulimit -n`): `fdalloc()`'s
+/// `EMFILE` once the lowest free number reaches it (`getmaxfd()`:
+/// `RLIMIT_NOFILE`, kern_descrip.c 15.0). Unlimited by default. Applied
+/// where the module hands the kernel limits of its own to install
+/// (`finstall`, `finstall_refed`, `kern_shm_open`, `fork1`'s process
+/// descriptor); the shim's other installs ignore it.
+pub static FD_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(usize::MAX);
+/// `EMFILE`s returned because of `FD_LIMIT` (for the stats line).
+pub static FD_LIMIT_HITS: AtomicU32 = AtomicU32::new(0);
+
+/// `fdalloc()`: `EMFILE` if the lowest free number is at the limit.
+pub fn fdalloc_check() -> Result<(), c_int> {
+    let t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let slot = t.iter().position(Option::is_none).unwrap_or(t.len());
+    if slot >= FD_LIMIT.load(Ordering::Relaxed) {
+        FD_LIMIT_HITS.fetch_add(1, Ordering::Relaxed);
+        return Err(EMFILE);
+    }
+    Ok(())
+}
+
 /// `finstall(9)`: a new reference on `fp` at the lowest free descriptor,
 /// with the limits in `fcaps`, moved into the table (`filecaps_move`:
 /// `*fcaps` zeroed, its list the table's); the number in `*fd`.
@@ -824,11 +845,18 @@ pub unsafe extern "C" fn finstall(
     fcaps: *mut Filecaps,
 ) -> c_int {
     fhold(fp as usize);
-    // SAFETY: finstall_refed takes over the reference just taken.
-    unsafe { finstall_refed(_td, fp, fd, _flags, fcaps) }
+    // SAFETY: finstall_refed takes over the reference just taken, or
+    // leaves it to us on failure.
+    let e = unsafe { finstall_refed(_td, fp, fd, _flags, fcaps) };
+    if e != 0 {
+        fdrop(fp as usize);
+    }
+    e
 }
 
-/// `finstall_refed(9)`: as `finstall`, taking over the caller's reference.
+/// `finstall_refed(9)`: as `finstall`, taking over the caller's reference
+/// on success; on failure (`EMFILE`) the reference and `*fcaps` stay the
+/// caller's, untouched.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn finstall_refed(
     _td: *mut Thread,
@@ -837,6 +865,9 @@ pub unsafe extern "C" fn finstall_refed(
     _flags: c_int,
     fcaps: *mut Filecaps,
 ) -> c_int {
+    if let Err(e) = fdalloc_check() {
+        return e;
+    }
     // SAFETY: the module's limits record (NULL: filecaps_fill) and
     // out-parameter.
     unsafe {
@@ -913,6 +944,10 @@ pub unsafe extern "C" fn kern_shm_open(
 ) -> c_int {
     if path as usize != SHM_ANON {
         super::unimplemented_kpi("kern_shm_open of a named object");
+    }
+    // falloc_caps() fails before anything is made; `*fcaps` untouched.
+    if let Err(e) = fdalloc_check() {
+        return e;
     }
     let acc = match flags & 3 {
         0 => libc::O_RDONLY,

@@ -43,6 +43,11 @@ pub unsafe extern "C" fn fork1(td: *mut Thread, fr: *mut ForkReq) -> c_int {
     if r.fr_flags != RFFDG | RFPROC | RFPROCDESC || r.fr_pd_fd.is_null() {
         super::unimplemented_kpi("fork1 other than pdfork");
     }
+    // procdesc_falloc() comes before the fork (kern_fork.c, 15.0); its
+    // EMFILE leaves `fr_pd_fcaps` to the caller.
+    if let Err(e) = files::fdalloc_check() {
+        return e;
+    }
     let tid = NEXT_TID.fetch_add(1, Ordering::Relaxed);
     FORKED.store(true, Ordering::Relaxed);
     // SAFETY: glibc's fork (its atfork handlers keep malloc usable in the
