@@ -139,7 +139,8 @@ fn alloc_list(list: &[u64]) -> usize {
         return 0;
     }
     let size = size_of_val(list);
-    let p = super::malloc::alloc_counted(KIND, size, false, format!("an ioctl list of {} entries", list.len()));
+    let p =
+        super::malloc::alloc_counted(KIND, size, false, format!("an ioctl list of {} entries", list.len()));
     // SAFETY: a fresh allocation of `size` bytes.
     unsafe { std::ptr::copy_nonoverlapping(list.as_ptr(), p.cast::<u64>(), list.len()) };
     p as usize

@@ -1139,7 +1139,11 @@ fn unpublish() {
         // SAFETY: the block published above.
         unsafe {
             put(fdt.0 as *mut u8, FDESCENTTBL_FDT_NFILES, 0i32);
-            std::ptr::write_bytes((fdt.0 as *mut u8).add(FDESCENTTBL_FDT_OFILES), 0xa5, fdt.1 * FILEDESCENT_SIZE);
+            std::ptr::write_bytes(
+                (fdt.0 as *mut u8).add(FDESCENTTBL_FDT_OFILES),
+                0xa5,
+                fdt.1 * FILEDESCENT_SIZE,
+            );
         }
     }
 }
