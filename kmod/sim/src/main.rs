@@ -53,9 +53,10 @@ fn report_leaks() -> usize {
         use std::sync::atomic::Ordering::Relaxed;
         let (s, u) = (shim::files::SX_SLOCKS.load(Relaxed), shim::files::SX_SUNLOCKS.load(Relaxed));
         let hits = shim::files::FD_LIMIT_HITS.load(Relaxed);
+        let shared = shim::umtx::SHARED_WAITS.load(Relaxed);
         let _ = writeln!(
             err,
-            "kmod-sim: stats: fd_sx taken shared {s} times, released {u} times; {hits} EMFILE at the --fd-limit"
+            "kmod-sim: stats: fd_sx taken shared {s} times, released {u} times; {hits} EMFILE at the --fd-limit; {shared} umtx waits on shared keys"
         );
     }
     let _ = writeln!(err, "kmod-sim: {} leaked", out.len());

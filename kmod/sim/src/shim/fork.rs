@@ -24,13 +24,6 @@ use super::files;
 use crate::kernel::{self, put};
 
 static NEXT_TID: AtomicI32 = AtomicI32::new(200_000);
-static FORKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether this process has forked or is a forked child (then shared
-/// memory may hold umtx words other processes wait on).
-pub fn forked() -> bool {
-    FORKED.load(Ordering::Relaxed)
-}
 
 /// `fork1(9)` (pdfork only).
 ///
@@ -48,8 +41,9 @@ pub unsafe extern "C" fn fork1(td: *mut Thread, fr: *mut ForkReq) -> c_int {
     if let Err(e) = files::fdalloc_check() {
         return e;
     }
+    // Words shared with the child meet in chains both processes see.
+    super::umtx::shared_area();
     let tid = NEXT_TID.fetch_add(1, Ordering::Relaxed);
-    FORKED.store(true, Ordering::Relaxed);
     // SAFETY: glibc's fork (its atfork handlers keep malloc usable in the
     // child).
     let pid = unsafe { libc::fork() };
