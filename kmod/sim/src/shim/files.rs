@@ -308,11 +308,50 @@ pub fn with_entry<R>(fd: c_int, f: impl FnOnce(&mut Caps) -> Result<R, c_int>) -
 /// with a new reference; `ENOTCAPABLE` unless its rights include
 /// `needrightsp`; a copy of its limits in `havecapsp` (`filecaps_copy`:
 /// the caller owns and frees the list copy).
+#[cfg(freebsd14)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fget_cap(
     _td: *mut Thread,
     fd: c_int,
     needrightsp: *mut CapRightsT,
+    fpp: *mut *mut File,
+    havecapsp: *mut Filecaps,
+) -> c_int {
+    // SAFETY: caller contract (the same records).
+    unsafe { get_cap(fd, needrightsp, fpp, havecapsp) }
+}
+
+/// `fget_cap` (kern_descrip.c, 15.0 signature): as 14.x, and the
+/// descriptor's `fde_flags` in `*flagsp` when not NULL (the shim keeps
+/// none: close-on-exec and the like are not reproduced, so 0).
+#[cfg(freebsd15)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fget_cap(
+    _td: *mut Thread,
+    fd: c_int,
+    needrightsp: *const CapRightsT,
+    flagsp: *mut u8,
+    fpp: *mut *mut File,
+    havecapsp: *mut Filecaps,
+) -> c_int {
+    // SAFETY: caller contract (the same records, and the flags byte).
+    unsafe {
+        let e = get_cap(fd, needrightsp, fpp, havecapsp);
+        if e == 0 && !flagsp.is_null() {
+            *flagsp = 0;
+        }
+        e
+    }
+}
+
+/// The common part of `fget_cap`.
+///
+/// # Safety
+/// `needrightsp` is a rights record or NULL, `fpp` writable, `havecapsp`
+/// a limits record or NULL.
+unsafe fn get_cap(
+    fd: c_int,
+    needrightsp: *const CapRightsT,
     fpp: *mut *mut File,
     havecapsp: *mut Filecaps,
 ) -> c_int {
