@@ -102,6 +102,17 @@ impl FdEnt {
 
 static TABLE: Mutex<Vec<Option<FdEnt>>> = Mutex::new(Vec::new());
 
+/// The table, for a change or a lookup by the shim. A thread that holds
+/// `fd_sx` shared (`_sx_slock`) and calls into a KPI that needs the table
+/// would deadlock against itself in a real kernel too (`FILEDESC_XLOCK`
+/// under `FILEDESC_SLOCK`): fatal here, not a hang.
+fn table() -> std::sync::MutexGuard<'static, Vec<Option<FdEnt>>> {
+    if SLOCKED.with(|s| s.borrow().is_some()) {
+        crate::fatal("the module called a descriptor-table KPI while holding fd_sx shared (lock order)");
+    }
+    TABLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 const FILE_SIZE: usize = 128;
 
 /// `f_count` of a file.
@@ -187,7 +198,7 @@ pub fn new_file_of(host: OwnedFd, forced: Option<i16>) -> usize {
 /// Installs a file at the lowest free descriptor (or at `at`), with the
 /// table's reference (the caller's) and `caps`, which the table takes over.
 pub fn install(fp: usize, caps: Caps, at: Option<usize>) -> usize {
-    let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut t = table();
     let slot = at.unwrap_or_else(|| t.iter().position(Option::is_none).unwrap_or(t.len()));
     if slot >= t.len() {
         t.resize(slot + 1, None);
@@ -213,7 +224,7 @@ pub fn fdrop(fp: usize) {
 
 /// Closes every descriptor (process exit: `fdescfree`).
 pub fn close_all() {
-    let ents: Vec<FdEnt> = TABLE.lock().unwrap_or_else(|e| e.into_inner()).drain(..).flatten().collect();
+    let ents: Vec<FdEnt> = table().drain(..).flatten().collect();
     for e in ents {
         e.close();
     }
@@ -269,7 +280,7 @@ pub extern "C" fn _fdrop(fp: *mut File, _td: *mut Thread) -> c_int {
 
 /// Looks `fd` up with `need` rights: a held file, its rights and fcntls.
 pub fn lookup(fd: c_int, need: Option<&CapRights>) -> Result<(usize, CapRights, u32), c_int> {
-    let t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let t = table();
     let e = usize::try_from(fd).ok().and_then(|i| t.get(i).copied().flatten()).ok_or(EBADF)?;
     if let Some(need) = need {
         let ok = (0..2).all(|i| e.caps.rights.0[i] & need.0[i] == need.0[i]);
@@ -285,7 +296,7 @@ pub fn lookup(fd: c_int, need: Option<&CapRights>) -> Result<(usize, CapRights, 
 /// (`filecaps_copy` under the table's lock, as `fget_cap` does with
 /// `havecapsp`), which the caller owns.
 pub fn lookup_caps(fd: c_int, need: Option<&CapRights>) -> Result<(usize, Caps), c_int> {
-    let t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let t = table();
     let e = usize::try_from(fd).ok().and_then(|i| t.get(i).copied().flatten()).ok_or(EBADF)?;
     if let Some(need) = need
         && !(0..2).all(|i| e.caps.rights.0[i] & need.0[i] == need.0[i])
@@ -299,7 +310,7 @@ pub fn lookup_caps(fd: c_int, need: Option<&CapRights>) -> Result<(usize, Caps),
 /// Runs `f` on the limits of open descriptor `fd` (`EBADF` otherwise),
 /// under the table's (exclusive) lock.
 pub fn with_entry<R>(fd: c_int, f: impl FnOnce(&mut Caps) -> Result<R, c_int>) -> Result<R, c_int> {
-    let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut t = table();
     let e = usize::try_from(fd).ok().and_then(|i| t.get_mut(i)).and_then(Option::as_mut).ok_or(EBADF)?;
     f(&mut e.caps)
 }
@@ -390,7 +401,7 @@ pub fn host_fd(fp: usize) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn kern_close(_td: *mut Thread, fd: c_int) -> c_int {
     let e = {
-        let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = table();
         match usize::try_from(fd).ok().and_then(|i| t.get_mut(i)).and_then(Option::take) {
             Some(e) => e,
             None => return EBADF,
@@ -707,7 +718,7 @@ pub unsafe extern "C" fn kern_cap_rights_limit(
 ) -> c_int {
     // SAFETY: the module's rights record.
     let new = CapRights(unsafe { (*rights).cr_rights });
-    let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut t = table();
     let Some(e) = usize::try_from(fd).ok().and_then(|i| t.get_mut(i)).and_then(Option::as_mut) else {
         return EBADF;
     };
@@ -811,7 +822,7 @@ pub unsafe extern "C" fn kern_dup(
                 return 0;
             }
             let replaced = {
-                let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+                let mut t = table();
                 t.get_mut(new as usize).and_then(Option::take)
             };
             if let Some(r) = replaced {
@@ -863,7 +874,7 @@ pub static FD_LIMIT_HITS: AtomicU32 = AtomicU32::new(0);
 
 /// `fdalloc()`: `EMFILE` if the lowest free number is at the limit.
 pub fn fdalloc_check() -> Result<(), c_int> {
-    let t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let t = table();
     let slot = t.iter().position(Option::is_none).unwrap_or(t.len());
     if slot >= FD_LIMIT.load(Ordering::Relaxed) {
         FD_LIMIT_HITS.fetch_add(1, Ordering::Relaxed);
@@ -921,7 +932,7 @@ pub unsafe extern "C" fn finstall_refed(
 #[unsafe(no_mangle)]
 pub extern "C" fn fdclose(_td: *mut Thread, fp: *mut File, idx: c_int) {
     let e = {
-        let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = table();
         match usize::try_from(idx).ok().and_then(|i| t.get_mut(i)) {
             Some(slot) if slot.is_some_and(|e| e.fp == fp as usize) => slot.take(),
             _ => None,
@@ -943,7 +954,7 @@ pub extern "C" fn kern_close_range(_td: *mut Thread, flags: c_int, low: u32, hig
         return EINVAL;
     }
     let ents: Vec<FdEnt> = {
-        let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = table();
         let hi = (high as usize).min(t.len().saturating_sub(1));
         if (low as usize) > hi || t.is_empty() {
             Vec::new()
