@@ -9,9 +9,14 @@
 //! file is counted (account.rs) from creation to `_fdrop`, so a reference
 //! the module forgets keeps its file alive and shows up as leaked.
 //!
-//! Each descriptor carries Capsicum rights, checked as `fget_cap` and the
+//! Each descriptor carries Capsicum limits (rights, fcntls, an ioctl list
+//! owned by the entry: filecaps.rs), checked as `fget_cap` and the
 //! `kern_*` functions check them (`ENOTCAPABLE`), so the module's mapping
-//! of CloudABI rights to Capsicum is exercised.
+//! of CloudABI rights to Capsicum is exercised. The module reads entries
+//! in place under `fd_sx` (`_sx_slock`): the table is then published in
+//! FreeBSD's layout (`struct filedesc`, `fdescenttbl`, `filedescent`).
+//! A forked child gets a copy of all of it, lists included, with the host
+//! fork (what `fdcopy` does with `filecaps_copy`).
 
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
