@@ -3,9 +3,9 @@
 //! and the event handler.
 //!
 //! - `set_modmetadata_set` holds pointers to three `mod_metadata` records:
-//!   MDT_MODULE ("cloudabi64" -> moduledata), MDT_VERSION ("cloudabi64",
-//!   1) and MDT_DEPEND ("kernel", version range of the release built for).
-//!   kldxref and the kernel linker read them.
+//!   MDT_MODULE ("cloudabi64" -> moduledata), MDT_VERSION
+//!   ("cloudabi64", 1) and MDT_DEPEND ("kernel", version range of the
+//!   release built for); kldxref and the kernel linker read them.
 //! - `set_sysinit_set` holds a pointer to a `struct sysinit` that calls
 //!   `module_register_init(&MODULE_DATA)` at SI_SUB_EXEC. The sysinit is in
 //!   writable memory because the kernel links it into its list (`next`).

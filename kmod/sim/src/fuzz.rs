@@ -141,7 +141,11 @@ pub fn run(calls: u64, seed: u64) -> u64 {
     for fd in sv2 {
         crate::shim::sock::limit_blocking(fd);
         // SAFETY: a new descriptor we own.
-        files::install(files::new_file(unsafe { OwnedFd::from_raw_fd(fd) }), files::CAP_ALL, None);
+        files::install(
+            files::new_file(unsafe { OwnedFd::from_raw_fd(fd) }),
+            crate::shim::filecaps::Caps::unlimited(),
+            None,
+        );
     }
     install_host(&format!("{dir}/file"), libc::O_RDWR | libc::O_CREAT);
 
@@ -229,7 +233,11 @@ fn install_host(path: &str, flags: i32) {
         crate::fatal(&format!("fuzz: cannot open {path}"));
     }
     // SAFETY: a new descriptor we own.
-    files::install(files::new_file(unsafe { OwnedFd::from_raw_fd(fd) }), files::CAP_ALL, None);
+    files::install(
+        files::new_file(unsafe { OwnedFd::from_raw_fd(fd) }),
+        crate::shim::filecaps::Caps::unlimited(),
+        None,
+    );
 }
 
 /// Keeps the import of the constants used.

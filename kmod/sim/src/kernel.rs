@@ -180,6 +180,7 @@ pub fn new_proc(sysentvec: *mut Sysentvec, pid: i32, stacktop: usize, shp_base: 
         put(p, PROC_P_SYSENT, sysentvec);
         put(p, PROC_P_VMSPACE, vm);
         put(p, PROC_P_PID, pid);
+        put(p, PROC_P_FD, crate::shim::files::filedesc());
         put(vm, VMSPACE_VM_STACKTOP, stacktop);
         put(vm, VMSPACE_VM_SHP_BASE, shp_base);
     }

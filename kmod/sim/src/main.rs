@@ -49,6 +49,16 @@ pub fn fatal(msg: &str) -> ! {
 fn report_leaks() -> usize {
     let out = account::outstanding();
     let mut err = std::io::stderr().lock();
+    if std::env::var_os("KMOD_SIM_STATS").is_some() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (s, u) = (shim::files::SX_SLOCKS.load(Relaxed), shim::files::SX_SUNLOCKS.load(Relaxed));
+        let hits = shim::files::FD_LIMIT_HITS.load(Relaxed);
+        let shared = shim::umtx::SHARED_WAITS.load(Relaxed);
+        let _ = writeln!(
+            err,
+            "kmod-sim: stats: fd_sx taken shared {s} times, released {u} times; {hits} EMFILE at the --fd-limit; {shared} umtx waits on shared keys"
+        );
+    }
     let _ = writeln!(err, "kmod-sim: {} leaked", out.len());
     for (kind, what) in &out {
         let _ = writeln!(err, "kmod-sim:   leaked {kind}: {what}");
@@ -69,7 +79,7 @@ struct Options {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: kmod-sim [--config FILE] PROGRAM < config.yaml\n       kmod-sim --load-only\n       kmod-sim --fuzz CALLS SEED"
+        "usage: kmod-sim [--fd-limit N] [--config FILE] PROGRAM < config.yaml\n       kmod-sim --load-only\n       kmod-sim --fuzz CALLS SEED"
     );
     ExitCode::from(64)
 }
@@ -84,6 +94,10 @@ fn main() -> ExitCode {
             Some("--test-kernel-without-kldload-preset") => opts.no_kldload_preset = true,
             Some("--config") => match args.next() {
                 Some(f) => opts.config = Some(f.into()),
+                None => return usage(),
+            },
+            Some("--fd-limit") => match args.next().and_then(|n| n.to_str()?.parse().ok()) {
+                Some(n) => shim::files::FD_LIMIT.store(n, std::sync::atomic::Ordering::Relaxed),
                 None => return usage(),
             },
             Some("--fuzz") => match (args.next(), args.next()) {

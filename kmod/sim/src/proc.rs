@@ -13,6 +13,7 @@ use sys::backend::FdRights;
 
 use crate::account;
 use crate::kernel::{self, SimThread, put};
+use crate::shim::filecaps::Caps;
 use crate::shim::{files, malloc, module, uvm, vm};
 use crate::trap;
 
@@ -148,8 +149,16 @@ pub fn exec(program: Program) -> Result<Process, ExecError> {
     unsafe { (*kernel::pcpu()).curthread = thread.td };
     module::SYSVEC_USERS.lock().unwrap_or_else(|e| e.into_inner()).push(sv as usize);
     for (i, (fd, ceiling)) in program.fds.into_iter().enumerate() {
-        let rights = cloudabi_run::native::caps::capsicum_for(ceiling).unwrap_or(files::CAP_ALL);
-        files::install(files::new_file(fd), rights, Some(i));
+        // As cloudabi-run's native launch limits them (run/src/native/caps.rs:
+        // cap_rights_limit, then cap_ioctls_limit with the exact rights).
+        let caps = match cloudabi_run::native::caps::capsicum_for(ceiling) {
+            None => Caps::unlimited(),
+            Some(rights) => {
+                let (list, n) = sys::caplist::encode(ceiling);
+                Caps::with_list(rights, &list[..n])
+            }
+        };
+        files::install(files::new_file(fd), caps, Some(i));
     }
     // exec's argument buffer: the argdata and the NUL execve's strings
     // end with.
@@ -450,7 +459,7 @@ pub fn run(process: &Process) -> u64 {
 }
 
 /// Kinds of resources every syscall must give back before it returns.
-const BALANCED: [&str; 13] = [
+const BALANCED: [&str; 14] = [
     "umtx key",
     "mtx held",
     "umtx chain busy",
@@ -464,6 +473,7 @@ const BALANCED: [&str; 13] = [
     "malloc(M_TEMP)",
     "malloc(M_IOV)",
     "vm_page xbusy",
+    files::SX_KIND,
 ];
 
 /// `syscallenter()` + `syscallret()`'s retval step for the current

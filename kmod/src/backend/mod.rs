@@ -530,7 +530,10 @@ impl Files for FreeBsd {
         // CloudABI descriptors are unsigned; numbers above INT_MAX become
         // negative and are EBADF, like every other unused number.
         let n = fd.raw() as c_int;
+        #[cfg(freebsd14)]
         let mut none = cap_rights_t(CapRights::NONE);
+        #[cfg(freebsd15)]
+        let none = cap_rights_t(CapRights::NONE);
         let mut fp: *mut File = ptr::null_mut();
         // SAFETY: `none` asks for no rights (only an open descriptor is
         // needed); fget_cap stores a referenced file in `fp` on success.
@@ -545,7 +548,7 @@ impl Files for FreeBsd {
         #[cfg(freebsd15)]
         let e = unsafe {
             let mut flags = 0u8;
-            kpi::fget_cap(self.td, n, &mut none, &mut flags, &mut fp, ptr::null_mut())
+            kpi::fget_cap(self.td, n, &none, &mut flags, &mut fp, ptr::null_mut())
         };
         self.check(e)?;
         if fp.is_null() {

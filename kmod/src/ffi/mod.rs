@@ -13,7 +13,7 @@
 //!   (`thread`, `proc`, `vmspace`, `image_params`, `vm_object`, `file`,
 //!   `vnode`, `socket`, `mbuf`, `umtx_q`, `umtxq_chain`), which are never
 //!   mirrored.
-//! - [`pcpu`]: `curthread`.
+//! - [`pcpu`]: the current thread (`curthread`).
 //! - `sim` (only with the `sim` feature): the one symbol kmod-sim adds to
 //!   the KPI.
 

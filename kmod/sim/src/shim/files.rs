@@ -9,9 +9,14 @@
 //! file is counted (account.rs) from creation to `_fdrop`, so a reference
 //! the module forgets keeps its file alive and shows up as leaked.
 //!
-//! Each descriptor carries Capsicum rights, checked as `fget_cap` and the
+//! Each descriptor carries Capsicum limits (rights, fcntls, an ioctl list
+//! owned by the entry: filecaps.rs), checked as `fget_cap` and the
 //! `kern_*` functions check them (`ENOTCAPABLE`), so the module's mapping
-//! of CloudABI rights to Capsicum is exercised.
+//! of CloudABI rights to Capsicum is exercised. The module reads entries
+//! in place under `fd_sx` (`_sx_slock`): the table is then published in
+//! FreeBSD's layout (`struct filedesc`, `fdescenttbl`, `filedescent`).
+//! A forked child gets a copy of all of it, lists included, with the host
+//! fork (what `fdcopy` does with `filecaps_copy`).
 
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
@@ -25,6 +30,7 @@ use sys::rights::{CapRights, cap};
 
 use crate::account;
 use crate::kernel::{put, td_retval};
+use crate::shim::filecaps::Caps;
 use crate::shim::uvm;
 
 /// `CAP_ALL0`/`CAP_ALL1` with the version-0 index markers
@@ -53,12 +59,20 @@ struct FileState {
 /// (sys/kern/uipc_usrreq.c).
 pub static INFLIGHT: Mutex<Vec<(usize, InFlight)>> = Mutex::new(Vec::new());
 
-/// One descriptor in flight.
-#[derive(Clone, Copy)]
+/// One descriptor in flight: a reference on its file and a copy of its
+/// limits (`filecaps_copy` in `unp_internalize`, 15.0), list included,
+/// owned until `unp_externalize` installs them or `unp_dispose` frees them.
 pub struct InFlight {
     pub fp: usize,
-    pub rights: CapRights,
-    pub fcntls: u32,
+    pub caps: Caps,
+}
+
+impl InFlight {
+    /// `unp_freerights()`: the limits freed, the reference dropped.
+    pub fn dispose(self) {
+        self.caps.free();
+        fdrop(self.fp);
+    }
 }
 
 /// Which socket file receives what is sent on each socket file
@@ -75,15 +89,34 @@ fn with_files<R>(f: impl FnOnce(&mut HashMap<usize, FileState>) -> R) -> R {
     f(g.get_or_insert_with(HashMap::new))
 }
 
-/// A descriptor table entry: the file and its Capsicum limits.
+/// A descriptor table entry: the file and its Capsicum limits (the table
+/// owns their ioctl list).
 #[derive(Clone, Copy)]
 struct FdEnt {
     fp: usize,
-    rights: CapRights,
-    fcntls: u32,
+    caps: Caps,
+}
+
+impl FdEnt {
+    /// `fdfree()`: the entry's limits freed, the table's reference dropped.
+    fn close(self) {
+        self.caps.free();
+        fdrop(self.fp);
+    }
 }
 
 static TABLE: Mutex<Vec<Option<FdEnt>>> = Mutex::new(Vec::new());
+
+/// The table, for a change or a lookup by the shim. A thread that holds
+/// `fd_sx` shared (`_sx_slock`) and calls into a KPI that needs the table
+/// would deadlock against itself in a real kernel too (`FILEDESC_XLOCK`
+/// under `FILEDESC_SLOCK`): fatal here, not a hang.
+fn table() -> std::sync::MutexGuard<'static, Vec<Option<FdEnt>>> {
+    if SLOCKED.with(|s| s.borrow().is_some()) {
+        crate::fatal("the module called a descriptor-table KPI while holding fd_sx shared (lock order)");
+    }
+    TABLE.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 const FILE_SIZE: usize = 128;
 
@@ -168,9 +201,9 @@ pub fn new_file_of(host: OwnedFd, forced: Option<i16>) -> usize {
 }
 
 /// Installs a file at the lowest free descriptor (or at `at`), with the
-/// table's reference (the caller's) and `rights`.
-pub fn install(fp: usize, rights: CapRights, at: Option<usize>) -> usize {
-    let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+/// table's reference (the caller's) and `caps`, which the table takes over.
+pub fn install(fp: usize, caps: Caps, at: Option<usize>) -> usize {
+    let mut t = table();
     let slot = at.unwrap_or_else(|| t.iter().position(Option::is_none).unwrap_or(t.len()));
     if slot >= t.len() {
         t.resize(slot + 1, None);
@@ -178,8 +211,7 @@ pub fn install(fp: usize, rights: CapRights, at: Option<usize>) -> usize {
     if t[slot].is_some() {
         crate::fatal("install over an open descriptor");
     }
-    let fcntls = if rights.has(cap::FCNTL) { CAP_FCNTL_ALL } else { 0 };
-    t[slot] = Some(FdEnt { fp, rights, fcntls });
+    t[slot] = Some(FdEnt { fp, caps });
     slot
 }
 
@@ -197,9 +229,9 @@ pub fn fdrop(fp: usize) {
 
 /// Closes every descriptor (process exit: `fdescfree`).
 pub fn close_all() {
-    let ents: Vec<FdEnt> = TABLE.lock().unwrap_or_else(|e| e.into_inner()).drain(..).flatten().collect();
+    let ents: Vec<FdEnt> = table().drain(..).flatten().collect();
     for e in ents {
-        fdrop(e.fp);
+        e.close();
     }
 }
 
@@ -246,28 +278,53 @@ pub extern "C" fn _fdrop(fp: *mut File, _td: *mut Thread) -> c_int {
     }
     drop(st.host);
     for f in disposed {
-        fdrop(f.fp);
+        f.dispose();
     }
     0
 }
 
 /// Looks `fd` up with `need` rights: a held file, its rights and fcntls.
 pub fn lookup(fd: c_int, need: Option<&CapRights>) -> Result<(usize, CapRights, u32), c_int> {
-    let t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let t = table();
     let e = usize::try_from(fd).ok().and_then(|i| t.get(i).copied().flatten()).ok_or(EBADF)?;
     if let Some(need) = need {
-        let ok = (0..2).all(|i| e.rights.0[i] & need.0[i] == need.0[i]);
+        let ok = (0..2).all(|i| e.caps.rights.0[i] & need.0[i] == need.0[i]);
         if !ok {
             return Err(ENOTCAPABLE);
         }
     }
     count(e.fp).fetch_add(1, Ordering::Relaxed);
-    Ok((e.fp, e.rights, e.fcntls))
+    Ok((e.fp, e.caps.rights, e.caps.fcntls))
+}
+
+/// Looks `fd` up with `need` rights: a held file and a copy of its limits
+/// (`filecaps_copy` under the table's lock, as `fget_cap` does with
+/// `havecapsp`), which the caller owns.
+pub fn lookup_caps(fd: c_int, need: Option<&CapRights>) -> Result<(usize, Caps), c_int> {
+    let t = table();
+    let e = usize::try_from(fd).ok().and_then(|i| t.get(i).copied().flatten()).ok_or(EBADF)?;
+    if let Some(need) = need
+        && !(0..2).all(|i| e.caps.rights.0[i] & need.0[i] == need.0[i])
+    {
+        return Err(ENOTCAPABLE);
+    }
+    count(e.fp).fetch_add(1, Ordering::Relaxed);
+    Ok((e.fp, e.caps.copy()))
+}
+
+/// Runs `f` on the limits of open descriptor `fd` (`EBADF` otherwise),
+/// under the table's (exclusive) lock.
+pub fn with_entry<R>(fd: c_int, f: impl FnOnce(&mut Caps) -> Result<R, c_int>) -> Result<R, c_int> {
+    let mut t = table();
+    let e = usize::try_from(fd).ok().and_then(|i| t.get_mut(i)).and_then(Option::as_mut).ok_or(EBADF)?;
+    f(&mut e.caps)
 }
 
 /// `fget_cap` (sys/kern/kern_descrip.c, 14.x signature): the file at `fd`
 /// with a new reference; `ENOTCAPABLE` unless its rights include
-/// `needrightsp`; a copy of its limits in `havecapsp` (no ioctl list).
+/// `needrightsp`; a copy of its limits in `havecapsp` (`filecaps_copy`:
+/// the caller owns and frees the list copy).
+#[cfg(freebsd14)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fget_cap(
     _td: *mut Thread,
@@ -276,19 +333,62 @@ pub unsafe extern "C" fn fget_cap(
     fpp: *mut *mut File,
     havecapsp: *mut Filecaps,
 ) -> c_int {
+    // SAFETY: caller contract (the same records).
+    unsafe { get_cap(fd, needrightsp, fpp, havecapsp) }
+}
+
+/// `fget_cap` (kern_descrip.c, 15.0 signature): as 14.x, and the
+/// descriptor's `fde_flags` in `*flagsp` when not NULL (the shim keeps
+/// none: close-on-exec and the like are not reproduced, so 0).
+#[cfg(freebsd15)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fget_cap(
+    _td: *mut Thread,
+    fd: c_int,
+    needrightsp: *const CapRightsT,
+    flagsp: *mut u8,
+    fpp: *mut *mut File,
+    havecapsp: *mut Filecaps,
+) -> c_int {
+    // SAFETY: caller contract (the same records, and the flags byte).
+    unsafe {
+        let e = get_cap(fd, needrightsp, fpp, havecapsp);
+        if e == 0 && !flagsp.is_null() {
+            *flagsp = 0;
+        }
+        e
+    }
+}
+
+/// The common part of `fget_cap`.
+///
+/// # Safety
+/// `needrightsp` is a rights record or NULL, `fpp` writable, `havecapsp`
+/// a limits record or NULL.
+unsafe fn get_cap(
+    fd: c_int,
+    needrightsp: *const CapRightsT,
+    fpp: *mut *mut File,
+    havecapsp: *mut Filecaps,
+) -> c_int {
     // SAFETY: the module passes a rights record or NULL.
     let need = (!needrightsp.is_null()).then(|| CapRights(unsafe { (*needrightsp).cr_rights }));
-    match lookup(fd, need.as_ref()) {
-        Ok((fp, rights, fcntls)) => {
+    if havecapsp.is_null() {
+        return match lookup(fd, need.as_ref()) {
+            Ok((fp, _, _)) => {
+                // SAFETY: the caller's out-parameter.
+                unsafe { *fpp = fp as *mut File };
+                0
+            }
+            Err(e) => e,
+        };
+    }
+    match lookup_caps(fd, need.as_ref()) {
+        Ok((fp, caps)) => {
             // SAFETY: the caller's out-parameters.
             unsafe {
                 *fpp = fp as *mut File;
-                if !havecapsp.is_null() {
-                    (*havecapsp).fc_rights = CapRightsT { cr_rights: rights.0 };
-                    (*havecapsp).fc_ioctls = std::ptr::null_mut();
-                    (*havecapsp).fc_nioctls = -1;
-                    (*havecapsp).fc_fcntls = fcntls;
-                }
+                *havecapsp = caps.to_filecaps();
             }
             0
         }
@@ -306,13 +406,13 @@ pub fn host_fd(fp: usize) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn kern_close(_td: *mut Thread, fd: c_int) -> c_int {
     let e = {
-        let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = table();
         match usize::try_from(fd).ok().and_then(|i| t.get_mut(i)).and_then(Option::take) {
             Some(e) => e,
             None => return EBADF,
         }
     };
-    fdrop(e.fp);
+    e.close();
     0
 }
 
@@ -623,16 +723,27 @@ pub unsafe extern "C" fn kern_cap_rights_limit(
 ) -> c_int {
     // SAFETY: the module's rights record.
     let new = CapRights(unsafe { (*rights).cr_rights });
-    let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut t = table();
     let Some(e) = usize::try_from(fd).ok().and_then(|i| t.get_mut(i)).and_then(Option::as_mut) else {
         return EBADF;
     };
-    if !(0..2).all(|i| e.rights.0[i] & new.0[i] == new.0[i]) {
+    if !(0..2).all(|i| e.caps.rights.0[i] & new.0[i] == new.0[i]) {
         return ENOTCAPABLE;
     }
-    e.rights = new;
+    e.caps.rights = new;
+    // Without CAP_IOCTL the list goes (fc_ioctls NULL, fc_nioctls 0) and
+    // is freed after the table is unlocked (sys_capability.c, 15.0).
+    let mut dropped = None;
+    if !new.has(cap::IOCTL) {
+        dropped = Some(Caps { ioctls: std::mem::take(&mut e.caps.ioctls), ..e.caps });
+        e.caps.nioctls = 0;
+    }
     if !new.has(cap::FCNTL) {
-        e.fcntls = 0;
+        e.caps.fcntls = 0;
+    }
+    drop(t);
+    if let Some(d) = dropped {
+        d.free();
     }
     0
 }
@@ -684,8 +795,10 @@ const O_NONBLOCK_FBSD: c_int = 4;
 const O_APPEND_FBSD: c_int = 8;
 
 /// `kern_dup(9)`: `FDDUP_NORMAL` (the lowest free descriptor) or
-/// `FDDUP_FIXED` (`dup2`: replaces `new`); the copy shares the file and
-/// has the same rights; the number in `td_retval[0]`.
+/// `FDDUP_FIXED` (`dup2`: replaces `new`, whose limits are freed); the
+/// copy shares the file and has a copy of the limits, ioctl list included
+/// (`filecaps_copy_prep`/`_finish`, kern_descrip.c 15.0); the number in
+/// `td_retval[0]`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kern_dup(
     td: *mut Thread,
@@ -694,7 +807,7 @@ pub unsafe extern "C" fn kern_dup(
     old: c_int,
     new: c_int,
 ) -> c_int {
-    let (fp, rights, fcntls) = match lookup(old, None) {
+    let (fp, caps) = match lookup_caps(old, None) {
         Ok(x) => x,
         Err(e) => return e,
     };
@@ -702,30 +815,29 @@ pub unsafe extern "C" fn kern_dup(
         FDDUP_NORMAL => None,
         FDDUP_FIXED => {
             if !(0..65536).contains(&new) {
+                caps.free();
                 fdrop(fp);
                 return EBADF;
             }
             if new == old {
+                caps.free();
                 fdrop(fp);
                 // SAFETY: the current thread's results.
                 unsafe { (*td_retval(td))[0] = new as u64 };
                 return 0;
             }
             let replaced = {
-                let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+                let mut t = table();
                 t.get_mut(new as usize).and_then(Option::take)
             };
             if let Some(r) = replaced {
-                fdrop(r.fp);
+                r.close();
             }
             Some(new as usize)
         }
         _ => super::unimplemented_kpi("kern_dup mode"),
     };
-    let slot = install(fp, rights, at);
-    if let Some(e) = TABLE.lock().unwrap_or_else(|e| e.into_inner())[slot].as_mut() {
-        e.fcntls = fcntls;
-    }
+    let slot = install(fp, caps, at);
     // SAFETY: the current thread's results.
     unsafe { (*td_retval(td))[0] = slot as u64 };
     0
@@ -750,17 +862,35 @@ pub extern "C" fn foffset_unlock(fp: *mut File, val: i64, flags: c_int) {
     unsafe { libc::lseek(host_fd(fp as usize), val, libc::SEEK_SET) };
 }
 
-/// Installs with explicit limits (fcntls included).
-pub fn install_caps(fp: usize, rights: CapRights, fcntls: u32) -> usize {
-    let slot = install(fp, rights, None);
-    if let Some(e) = TABLE.lock().unwrap_or_else(|e| e.into_inner())[slot].as_mut() {
-        e.fcntls = fcntls;
+/// Installs at the lowest free descriptor with `caps` (taken over).
+pub fn install_caps(fp: usize, caps: Caps) -> usize {
+    install(fp, caps, None)
+}
+
+/// The descriptor limit (`--fd-limit`, as `ulimit -n`): `fdalloc()`'s
+/// `EMFILE` once the lowest free number reaches it (`getmaxfd()`:
+/// `RLIMIT_NOFILE`, kern_descrip.c 15.0). Unlimited by default. Applied
+/// where the module hands the kernel limits of its own to install
+/// (`finstall`, `finstall_refed`, `kern_shm_open`, `fork1`'s process
+/// descriptor); the shim's other installs ignore it.
+pub static FD_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(usize::MAX);
+/// `EMFILE`s returned because of `FD_LIMIT` (for the stats line).
+pub static FD_LIMIT_HITS: AtomicU32 = AtomicU32::new(0);
+
+/// `fdalloc()`: `EMFILE` if the lowest free number is at the limit.
+pub fn fdalloc_check() -> Result<(), c_int> {
+    let t = table();
+    let slot = t.iter().position(Option::is_none).unwrap_or(t.len());
+    if slot >= FD_LIMIT.load(Ordering::Relaxed) {
+        FD_LIMIT_HITS.fetch_add(1, Ordering::Relaxed);
+        return Err(EMFILE);
     }
-    slot
+    Ok(())
 }
 
 /// `finstall(9)`: a new reference on `fp` at the lowest free descriptor,
-/// with the limits in `fcaps` (no ioctl list); the number in `*fd`.
+/// with the limits in `fcaps`, moved into the table (`filecaps_move`:
+/// `*fcaps` zeroed, its list the table's); the number in `*fd`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn finstall(
     _td: *mut Thread,
@@ -770,11 +900,18 @@ pub unsafe extern "C" fn finstall(
     fcaps: *mut Filecaps,
 ) -> c_int {
     fhold(fp as usize);
-    // SAFETY: finstall_refed takes over the reference just taken.
-    unsafe { finstall_refed(_td, fp, fd, _flags, fcaps) }
+    // SAFETY: finstall_refed takes over the reference just taken, or
+    // leaves it to us on failure.
+    let e = unsafe { finstall_refed(_td, fp, fd, _flags, fcaps) };
+    if e != 0 {
+        fdrop(fp as usize);
+    }
+    e
 }
 
-/// `finstall_refed(9)`: as `finstall`, taking over the caller's reference.
+/// `finstall_refed(9)`: as `finstall`, taking over the caller's reference
+/// on success; on failure (`EMFILE`) the reference and `*fcaps` stay the
+/// caller's, untouched.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn finstall_refed(
     _td: *mut Thread,
@@ -783,13 +920,14 @@ pub unsafe extern "C" fn finstall_refed(
     _flags: c_int,
     fcaps: *mut Filecaps,
 ) -> c_int {
-    // SAFETY: the module's limits record and out-parameter.
+    if let Err(e) = fdalloc_check() {
+        return e;
+    }
+    // SAFETY: the module's limits record (NULL: filecaps_fill) and
+    // out-parameter.
     unsafe {
-        if !(*fcaps).fc_ioctls.is_null() {
-            super::unimplemented_kpi("finstall with an ioctl list");
-        }
-        let slot = install_caps(fp as usize, CapRights((*fcaps).fc_rights.cr_rights), (*fcaps).fc_fcntls);
-        *fd = slot as c_int;
+        let caps = if fcaps.is_null() { Caps::unlimited() } else { Caps::take(fcaps) };
+        *fd = install_caps(fp as usize, caps) as c_int;
     }
     0
 }
@@ -799,14 +937,14 @@ pub unsafe extern "C" fn finstall_refed(
 #[unsafe(no_mangle)]
 pub extern "C" fn fdclose(_td: *mut Thread, fp: *mut File, idx: c_int) {
     let e = {
-        let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = table();
         match usize::try_from(idx).ok().and_then(|i| t.get_mut(i)) {
             Some(slot) if slot.is_some_and(|e| e.fp == fp as usize) => slot.take(),
             _ => None,
         }
     };
     if let Some(e) = e {
-        fdrop(e.fp);
+        e.close();
     }
 }
 
@@ -821,7 +959,7 @@ pub extern "C" fn kern_close_range(_td: *mut Thread, flags: c_int, low: u32, hig
         return EINVAL;
     }
     let ents: Vec<FdEnt> = {
-        let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = table();
         let hi = (high as usize).min(t.len().saturating_sub(1));
         if (low as usize) > hi || t.is_empty() {
             Vec::new()
@@ -830,7 +968,7 @@ pub extern "C" fn kern_close_range(_td: *mut Thread, flags: c_int, low: u32, hig
         }
     };
     for e in ents {
-        fdrop(e.fp);
+        e.close();
     }
     0
 }
@@ -862,6 +1000,10 @@ pub unsafe extern "C" fn kern_shm_open(
     if path as usize != SHM_ANON {
         super::unimplemented_kpi("kern_shm_open of a named object");
     }
+    // falloc_caps() fails before anything is made; `*fcaps` untouched.
+    if let Err(e) = fdalloc_check() {
+        return e;
+    }
     let acc = match flags & 3 {
         0 => libc::O_RDONLY,
         1 => return EINVAL, // shm_open(2): O_WRONLY is EINVAL
@@ -887,13 +1029,10 @@ pub unsafe extern "C" fn kern_shm_open(
     };
     // SAFETY: a new descriptor we own.
     let fp = new_file_of(unsafe { OwnedFd::from_raw_fd(host) }, Some(DTYPE_SHM));
-    let (rights, fcntls) = if fcaps.is_null() {
-        (CAP_ALL, CAP_FCNTL_ALL)
-    } else {
-        // SAFETY: the module's limits record.
-        unsafe { (CapRights((*fcaps).fc_rights.cr_rights), (*fcaps).fc_fcntls) }
-    };
-    let slot = install_caps(fp, rights, fcntls);
+    // falloc_caps() → _finstall(): the limits moved into the table.
+    // SAFETY: the module's limits record, or NULL (filecaps_fill).
+    let caps = if fcaps.is_null() { Caps::unlimited() } else { unsafe { Caps::take(fcaps) } };
+    let slot = install_caps(fp, caps);
     // SAFETY: the current thread's results.
     unsafe { (*td_retval(td))[0] = slot as u64 };
     0
@@ -977,3 +1116,135 @@ pub unsafe extern "C" fn kern_getdirentries(
 /// Keeps `c_void` in use for the signatures above on every cfg.
 #[allow(dead_code)]
 fn _unused(_: *mut c_void) {}
+
+/// The process's `struct filedesc` (`p_fd`): a kernel block with `fd_sx`
+/// at `FILEDESC_FD_SX` and `fd_files` at `FILEDESC_FD_FILES`, the
+/// latter a `struct fdescenttbl` (`fdt_nfiles`, then `fdt_ofiles[]` of
+/// `FILEDESCENT_SIZE`-byte entries, `fde_file` and `fde_caps` at their
+/// offsets) that mirrors `TABLE` while the shared lock is held.
+static FILEDESC: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// `fd_files` and the number of entries it has room for.
+static FDT: Mutex<(usize, usize)> = Mutex::new((0, 0));
+const FILEDESC_SIZE: usize = 256;
+
+/// The process's `struct filedesc`, for `p_fd` (one per sim process: a
+/// forked child has its own copy of it, as `fdcopy` gives it).
+pub fn filedesc() -> *mut u8 {
+    let mut p = FILEDESC.load(Ordering::Acquire);
+    if p == 0 {
+        p = crate::kernel::kzalloc(FILEDESC_SIZE) as usize;
+        FILEDESC.store(p, Ordering::Release);
+    }
+    p as *mut u8
+}
+
+std::thread_local! {
+    /// The table, held by this thread from `_sx_slock` to `_sx_sunlock`.
+    static SLOCKED: std::cell::RefCell<Option<std::sync::MutexGuard<'static, Vec<Option<FdEnt>>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `fd_sx` shared acquisitions and releases (for the end-of-run report).
+pub static SX_SLOCKS: AtomicU32 = AtomicU32::new(0);
+pub static SX_SUNLOCKS: AtomicU32 = AtomicU32::new(0);
+
+/// The accounting kind of a held `fd_sx`.
+pub const SX_KIND: &str = "fd_sx shared lock";
+
+/// Writes the table into `fd_files` (entries past it zeroed).
+fn publish(t: &[Option<FdEnt>]) {
+    let mut fdt = FDT.lock().unwrap_or_else(|e| e.into_inner());
+    let room = t.len().max(64);
+    if fdt.1 < room {
+        if fdt.0 != 0 {
+            // SAFETY: the previous fd_files, unreachable now (only read
+            // under the lock, which is not held).
+            unsafe { libc::free(fdt.0 as *mut libc::c_void) };
+        }
+        let cap = room.next_power_of_two();
+        // SAFETY: a zeroed block for the header and `cap` entries.
+        let p = unsafe { libc::calloc(1, FDESCENTTBL_FDT_OFILES + cap * FILEDESCENT_SIZE) };
+        if p.is_null() {
+            crate::fatal("host out of memory");
+        }
+        *fdt = (p as usize, cap);
+        // SAFETY: the filedesc block; fd_files is a pointer.
+        unsafe { put(filedesc(), FILEDESC_FD_FILES, p as *mut u8) };
+    }
+    let base = fdt.0 as *mut u8;
+    // SAFETY: the block has room for the header and `fdt.1` entries.
+    unsafe {
+        std::ptr::write_bytes(base.add(FDESCENTTBL_FDT_OFILES), 0, fdt.1 * FILEDESCENT_SIZE);
+        put(base, FDESCENTTBL_FDT_NFILES, t.len() as i32);
+        for (i, e) in t.iter().enumerate() {
+            if let Some(e) = e {
+                let fde = base.add(FDESCENTTBL_FDT_OFILES + i * FILEDESCENT_SIZE);
+                put(fde, FILEDESCENT_FDE_FILE, e.fp as *mut u8);
+                put(fde, FILEDESCENT_FDE_CAPS, e.caps.to_filecaps());
+            }
+        }
+    }
+}
+
+/// Scribbles over `fd_files` (no entries, `fdt_nfiles` 0) so that a read
+/// of it without the lock finds nothing rather than a stale entry.
+fn unpublish() {
+    let fdt = FDT.lock().unwrap_or_else(|e| e.into_inner());
+    if fdt.0 != 0 {
+        // SAFETY: the block published above.
+        unsafe {
+            put(fdt.0 as *mut u8, FDESCENTTBL_FDT_NFILES, 0i32);
+            std::ptr::write_bytes(
+                (fdt.0 as *mut u8).add(FDESCENTTBL_FDT_OFILES),
+                0xa5,
+                fdt.1 * FILEDESCENT_SIZE,
+            );
+        }
+    }
+}
+
+/// Whether `sx` is the process's `fd_sx`; any other lock is not reproduced.
+fn check_fd_sx(sx: *mut Sx, what: &str) {
+    if sx as usize != filedesc() as usize + FILEDESC_FD_SX {
+        super::unimplemented_kpi(&format!("{what} of a lock other than the descriptor table's fd_sx"));
+    }
+}
+
+/// `_sx_slock(9)` (`sx_slock`; sys/kern/kern_sx.c, 15.0) of `fd_sx`
+/// (`FILEDESC_SLOCK`): while held, the descriptor table does not change
+/// (entries and lists are replaced under the exclusive lock only), so its
+/// entries are readable in place. Reproduced by holding the table's
+/// mutex (stronger than shared: no other reader either) and publishing
+/// it into `fd_files`. Recursion is fatal (a shared sx must not be
+/// recursed into by a thread that may then block a writer); each
+/// acquisition is counted and must be released within the syscall.
+#[unsafe(no_mangle)]
+pub extern "C" fn _sx_slock(sx: *mut Sx, _opts: c_int, file: *const std::ffi::c_char, line: c_int) -> c_int {
+    check_fd_sx(sx, "_sx_slock");
+    if SLOCKED.with(|s| s.borrow().is_some()) {
+        crate::fatal("panic: _sx_slock: fd_sx recursed by its holder");
+    }
+    let guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    publish(&guard);
+    SLOCKED.with(|s| *s.borrow_mut() = Some(guard));
+    // SAFETY: the module passes its __FILE__ string.
+    let at = unsafe { std::ffi::CStr::from_ptr(file) }.to_string_lossy();
+    account::take(SX_KIND, sx as usize, format!("fd_sx held shared (taken at {at}:{line})"));
+    SX_SLOCKS.fetch_add(1, Ordering::Relaxed);
+    0
+}
+
+/// `_sx_sunlock(9)` (`sx_sunlock`; kern_sx.c, 15.0) of `fd_sx`: releases
+/// the shared lock this thread holds; releasing one it does not hold is
+/// fatal (`sx_assert(SA_SLOCKED)`).
+#[unsafe(no_mangle)]
+pub extern "C" fn _sx_sunlock(sx: *mut Sx, _file: *const std::ffi::c_char, _line: c_int) {
+    check_fd_sx(sx, "_sx_sunlock");
+    let Some(guard) = SLOCKED.with(|s| s.borrow_mut().take()) else {
+        crate::fatal("panic: _sx_sunlock: fd_sx not held shared by this thread");
+    };
+    unpublish();
+    account::give(SX_KIND, sx as usize);
+    SX_SUNLOCKS.fetch_add(1, Ordering::Relaxed);
+    drop(guard);
+}

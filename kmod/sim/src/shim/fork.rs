@@ -19,19 +19,11 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use cloudabi64::consts::*;
 use cloudabi64::sim_api::*;
-use sys::rights::CapRights;
 
 use super::files;
 use crate::kernel::{self, put};
 
 static NEXT_TID: AtomicI32 = AtomicI32::new(200_000);
-static FORKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether this process has forked or is a forked child (then shared
-/// memory may hold umtx words other processes wait on).
-pub fn forked() -> bool {
-    FORKED.load(Ordering::Relaxed)
-}
 
 /// `fork1(9)` (pdfork only).
 ///
@@ -44,8 +36,14 @@ pub unsafe extern "C" fn fork1(td: *mut Thread, fr: *mut ForkReq) -> c_int {
     if r.fr_flags != RFFDG | RFPROC | RFPROCDESC || r.fr_pd_fd.is_null() {
         super::unimplemented_kpi("fork1 other than pdfork");
     }
+    // procdesc_falloc() comes before the fork (kern_fork.c, 15.0); its
+    // EMFILE leaves `fr_pd_fcaps` to the caller.
+    if let Err(e) = files::fdalloc_check() {
+        return e;
+    }
+    // Words shared with the child meet in chains both processes see.
+    super::umtx::shared_area();
     let tid = NEXT_TID.fetch_add(1, Ordering::Relaxed);
-    FORKED.store(true, Ordering::Relaxed);
     // SAFETY: glibc's fork (its atfork handlers keep malloc usable in the
     // child).
     let pid = unsafe { libc::fork() };
@@ -65,12 +63,14 @@ pub unsafe extern "C" fn fork1(td: *mut Thread, fr: *mut ForkReq) -> c_int {
     let fp = files::new_procdesc(unsafe { OwnedFd::from_raw_fd(pidfd as c_int) }, pid);
     // SAFETY: the module's limits record and out-parameters.
     unsafe {
-        let (rights, fcntls) = if r.fr_pd_fcaps.is_null() {
-            (files::CAP_ALL, CAP_FCNTL_ALL)
+        // procdesc_falloc() → falloc_caps() → _finstall(): the limits are
+        // moved into the table (filecaps_move), or filled when NULL.
+        let caps = if r.fr_pd_fcaps.is_null() {
+            super::filecaps::Caps::unlimited()
         } else {
-            (CapRights((*r.fr_pd_fcaps).fc_rights.cr_rights), (*r.fr_pd_fcaps).fc_fcntls)
+            super::filecaps::Caps::take(r.fr_pd_fcaps)
         };
-        *r.fr_pd_fd = files::install_caps(fp, rights, fcntls) as c_int;
+        *r.fr_pd_fd = files::install_caps(fp, caps) as c_int;
         if !r.fr_pidp.is_null() {
             *r.fr_pidp = pid;
         }

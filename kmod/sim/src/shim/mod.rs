@@ -12,6 +12,7 @@
 
 pub mod console;
 pub mod exec;
+pub mod filecaps;
 pub mod files;
 pub mod fork;
 pub mod kevent;
@@ -50,14 +51,7 @@ macro_rules! unimplemented_kpi {
 }
 
 unimplemented_kpi! {
-    // Descriptors
-    filecaps_free,             // Descriptor I/O
-        // Files and paths
-                // Poll
-        // Futexes
-                // Threads and processes
-            // Sockets
-        // Core dumps (stored in the sysentvec, never called by the sim)
+    // Core dumps (stored in the sysentvec, never called by the sim)
     elf64_coredump, elf64_prepare_notes,
     // The native ELF64 sysentvec's hooks (fingerprinted by the self-check)
     elf64_freebsd_fixup, exec_copyout_strings,

@@ -12,8 +12,13 @@ use crate::account;
 
 /// `osreldate` (sys/systm.h): the running kernel's `__FreeBSD_version`,
 /// 14.2-RELEASE's (1402000).
+#[cfg(freebsd14)]
 #[unsafe(no_mangle)]
 pub static osreldate: c_int = 1_402_000;
+/// `osreldate` of 15.0-RELEASE (sys/sys/param.h: 1500068).
+#[cfg(freebsd15)]
+#[unsafe(no_mangle)]
+pub static osreldate: c_int = 1_500_068;
 /// `mp_ncpus` (sys/smp.h): CPUs of the simulated machine.
 #[unsafe(no_mangle)]
 pub static mp_ncpus: c_int = 2;

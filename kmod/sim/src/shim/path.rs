@@ -180,20 +180,33 @@ pub unsafe extern "C" fn kern_openat(
     if rest != 0 {
         super::unimplemented_kpi(&format!("kern_openat with flags {rest:#x}"));
     }
-    let (hdir, have) = match dir(fd, 0) {
+    // namei() of a strictly relative path keeps a copy of the directory's
+    // limits (ni_filecaps, ioctl list included), which kern_openat gives
+    // the new descriptor (finstall_refed) or frees (NDFREE_IOCTLCAPS)
+    // (sys/kern/vfs_syscalls.c, vfs_lookup.c, 15.0).
+    let (dfp, have) = match files::lookup_caps(fd, Some(&CapRights::NONE.with(cap::LOOKUP))) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    if !(0..2).all(|i| have.0[i] & rights.0[i] == rights.0[i]) {
-        return ENOTCAPABLE;
-    }
-    if path.to_bytes().first() == Some(&b'/') {
-        return ENOTCAPABLE;
-    }
-    let host = match open_beneath(hdir, path, lflags, mode as u32 & 0o7777) {
+    let hdir = files::host_fd(dfp);
+    let opened = if !(0..2).all(|i| have.rights.0[i] & rights.0[i] == rights.0[i])
+        || path.to_bytes().first() == Some(&b'/')
+    {
+        Err(ENOTCAPABLE)
+    } else {
+        match open_beneath(hdir, path, lflags, mode as u32 & 0o7777) {
+            Ok(h) => Ok(h),
+            Err(libc::ELOOP) if flags & O_NOFOLLOW != 0 => Err(EMLINK),
+            Err(e) => Err(beneath_errno(e)),
+        }
+    };
+    files::fdrop(dfp);
+    let host = match opened {
         Ok(h) => h,
-        Err(libc::ELOOP) if flags & O_NOFOLLOW != 0 => return EMLINK,
-        Err(e) => return beneath_errno(e),
+        Err(e) => {
+            have.free();
+            return e;
+        }
     };
     let fp = files::new_file(host);
     let new = files::install(fp, have, None);

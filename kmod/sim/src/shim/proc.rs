@@ -49,11 +49,33 @@ pub unsafe extern "C" fn exec_setregs(td: *mut Thread, _imgp: *mut ImageParams, 
     }
 }
 
-/// `cpu_set_user_tls` (sys/amd64/amd64/vm_machdep.c, 14.x): `EINVAL` for
-/// a base at or above `VM_MAXUSER_ADDRESS`; else the pcb's `%fs` base,
-/// with `PCB_FULL_IRET` so it is loaded on return.
+/// `cpu_set_user_tls` (sys/amd64/amd64/vm_machdep.c, 15.0): as 14.x; a
+/// `THR_C_RUNTIME` flag (which also sets `PCB_TLSBASE`) is not reproduced.
+#[cfg(freebsd15)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cpu_set_user_tls(td: *mut Thread, base: *mut c_void, thr_flags: c_int) -> c_int {
+    if thr_flags != 0 {
+        super::unimplemented_kpi("cpu_set_user_tls with thr_flags");
+    }
+    // SAFETY: caller contract.
+    unsafe { set_user_tls(td, base) }
+}
+
+/// `cpu_set_user_tls` (sys/amd64/amd64/vm_machdep.c, 14.x).
+#[cfg(freebsd14)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cpu_set_user_tls(td: *mut Thread, base: *mut c_void) -> c_int {
+    // SAFETY: caller contract.
+    unsafe { set_user_tls(td, base) }
+}
+
+/// `cpu_set_user_tls`'s work: `EINVAL` for a base at or above
+/// `VM_MAXUSER_ADDRESS`; else the pcb's `%fs` base, with `PCB_FULL_IRET`
+/// so it is loaded on return.
+///
+/// # Safety
+/// `td` is a simulated thread.
+unsafe fn set_user_tls(td: *mut Thread, base: *mut c_void) -> c_int {
     if base as usize >= VM_MAXUSER_ADDRESS_LA48 {
         return EINVAL;
     }

@@ -20,6 +20,7 @@ use cloudabi64::consts::*;
 use cloudabi64::sim_api::*;
 use sys::rights::{CapRights, cap};
 
+use super::filecaps::Caps;
 use super::files::{self, INFLIGHT, InFlight, PEERS, linux_to_freebsd};
 use crate::account;
 use crate::kernel::{put, td_retval};
@@ -150,8 +151,8 @@ pub unsafe extern "C" fn kern_socketpair(
     }
     let (fa, fb) = (files::new_file(a), files::new_file(b));
     PEERS.lock().unwrap_or_else(|e| e.into_inner()).extend([(fa, fb), (fb, fa)]);
-    let na = files::install(fa, files::CAP_ALL, None);
-    let nb = files::install(fb, files::CAP_ALL, None);
+    let na = files::install(fa, Caps::unlimited(), None);
+    let nb = files::install(fb, Caps::unlimited(), None);
     // SAFETY: the caller's int[2].
     unsafe {
         *rsv = na as c_int;
@@ -266,10 +267,10 @@ unsafe fn sendit(
         // unp_internalize(): every number looked up now, each file held.
         let mut flight = Vec::new();
         for fd in rights_in(control) {
-            match files::lookup(fd, None) {
-                Ok((fp, rights, fcntls)) => flight.push(InFlight { fp, rights, fcntls }),
+            match files::lookup_caps(fd, None) {
+                Ok((fp, caps)) => flight.push(InFlight { fp, caps }),
                 Err(e) => {
-                    flight.iter().for_each(|f: &InFlight| files::fdrop(f.fp));
+                    flight.into_iter().for_each(InFlight::dispose);
                     return Err(e);
                 }
             }
@@ -304,7 +305,7 @@ unsafe fn sendit(
         };
         if n < 0 {
             let e = errno();
-            flight.iter().for_each(|f| files::fdrop(f.fp));
+            flight.into_iter().for_each(InFlight::dispose);
             return Err(e);
         }
         INFLIGHT.lock().unwrap_or_else(|e| e.into_inner()).extend(flight.into_iter().map(|f| (to, f)));
@@ -422,13 +423,13 @@ pub unsafe extern "C" fn kern_recvit(
                 .collect();
             drop(msg);
             if controlp.is_null() {
-                flight.iter().for_each(|f| files::fdrop(f.fp));
+                flight.into_iter().for_each(InFlight::dispose);
                 continue;
             }
             // unp_externalize(): installed, numbers in an SCM_RIGHTS mbuf.
             let m = mbuf(flight.len() * 4, SOL_SOCKET, SCM_RIGHTS);
-            for (i, f) in flight.iter().enumerate() {
-                let fd = files::install_caps(f.fp, f.rights, f.fcntls) as c_int;
+            for (i, f) in flight.into_iter().enumerate() {
+                let fd = files::install_caps(f.fp, f.caps) as c_int;
                 // SAFETY: the mbuf's data has room for every number.
                 unsafe {
                     let data: *mut u8 = crate::kernel::get(m, MBUF_M_DATA);
@@ -513,6 +514,7 @@ pub extern "C" fn kern_shutdown(_td: *mut Thread, s: c_int, how: c_int) -> c_int
 /// free number with the listening descriptor's limits (`falloc_caps`
 /// with the caps `getsock_cap` returned), blocking (no
 /// `ACCEPT4_INHERIT`); the number in `td_retval[0]`.
+#[cfg(freebsd14)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kern_accept4(
     td: *mut Thread,
@@ -525,23 +527,111 @@ pub unsafe extern "C" fn kern_accept4(
     if !name.is_null() || !namelen.is_null() || flags != 0 || !fp.is_null() {
         super::unimplemented_kpi("kern_accept4 with an address, flags or a file out");
     }
-    let (lfp, rights, fcntls) = match files::lookup(s, Some(&CapRights::NONE.with(CAP_ACCEPT))) {
+    // SAFETY: caller contract.
+    unsafe { accept(td, s, std::ptr::null_mut()) }
+}
+
+/// `kern_accept4(9)` (15.0: the peer's address is written into the
+/// caller's `sa`, whose `sa_len` says how much room it has: `soaccept()`
+/// asserts the address fits), as 14.x otherwise.
+#[cfg(freebsd15)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kern_accept4(
+    td: *mut Thread,
+    s: c_int,
+    sa: *mut c_void,
+    flags: c_int,
+    fp: *mut c_void,
+) -> c_int {
+    if flags != 0 || !fp.is_null() {
+        super::unimplemented_kpi("kern_accept4 with flags or a file out");
+    }
+    // SAFETY: caller contract: `sa` is NULL or a sockaddr buffer.
+    unsafe { accept(td, s, sa.cast()) }
+}
+
+/// The FreeBSD `struct sockaddr` for a host peer address: `AF_UNIX`
+/// (`sa_len`, `sa_family` 1, the path; an unnamed peer is `sun_noname`,
+/// 16 bytes: uipc_usrreq.c `uipc_peeraddr`, 15.0), `AF_INET` (16 bytes,
+/// family 2), `AF_INET6` (28 bytes, family 28).
+fn freebsd_sockaddr(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> Vec<u8> {
+    let raw = (ss as *const libc::sockaddr_storage).cast::<u8>();
+    // SAFETY: `len` bytes of the host's address record.
+    let b =
+        unsafe { std::slice::from_raw_parts(raw, (len as usize).min(size_of::<libc::sockaddr_storage>())) };
+    match ss.ss_family as c_int {
+        libc::AF_UNIX => {
+            let path: Vec<u8> = b.get(2..).unwrap_or(&[]).iter().copied().take_while(|&c| c != 0).collect();
+            if path.is_empty() {
+                let mut v = vec![0u8; 16];
+                v[0] = 16;
+                v[1] = 1;
+                v
+            } else {
+                let mut v = vec![0u8; 2 + path.len() + 1];
+                v[0] = v.len() as u8;
+                v[1] = 1;
+                v[2..2 + path.len()].copy_from_slice(&path);
+                v
+            }
+        }
+        libc::AF_INET => {
+            let mut v = vec![0u8; 16];
+            v[0] = 16;
+            v[1] = 2;
+            v[2..8].copy_from_slice(&b[2..8]);
+            v
+        }
+        libc::AF_INET6 => {
+            let mut v = vec![0u8; 28];
+            v[0] = 28;
+            v[1] = 28;
+            v[2..28].copy_from_slice(&b[2..28]);
+            v
+        }
+        f => super::unimplemented_kpi(&format!("kern_accept4 of a host address family {f}")),
+    }
+}
+
+/// `kern_accept4`'s work.
+///
+/// # Safety
+/// `td` is the current thread.
+unsafe fn accept(td: *mut Thread, s: c_int, sa: *mut u8) -> c_int {
+    // getsock_cap(): the listening socket's limits copied (filecaps_copy),
+    // moved to the new descriptor by falloc_caps or freed (uipc_syscalls.c).
+    let (lfp, caps) = match files::lookup_caps(s, Some(&CapRights::NONE.with(CAP_ACCEPT))) {
         Ok(x) => x,
         Err(e) => return e,
     };
     let host = files::host_fd(lfp);
     let r = if !listening(host) {
+        caps.free();
         Err(EINVAL)
     } else {
-        // SAFETY: host accept4 on our listening socket.
-        let c =
-            unsafe { libc::accept4(host, std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC) };
+        // SAFETY: a zeroed address record for the host's accept4.
+        let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        // SAFETY: host accept4 on our listening socket, into `ss`.
+        let c = unsafe { libc::accept4(host, (&raw mut ss).cast(), &mut len, libc::SOCK_CLOEXEC) };
         if c < 0 {
+            caps.free();
             Err(errno())
         } else {
+            if !sa.is_null() {
+                let addr = freebsd_sockaddr(&ss, len);
+                // SAFETY: the caller's sockaddr buffer; its sa_len (first
+                // byte) is the room it has, checked as soaccept() does.
+                unsafe {
+                    if usize::from(*sa) < addr.len() {
+                        crate::fatal("panic: soaccept: the address does not fit the caller's sa_len");
+                    }
+                    std::ptr::copy_nonoverlapping(addr.as_ptr(), sa, addr.len());
+                }
+            }
             // SAFETY: a new descriptor we own.
             let nfp = files::new_file(unsafe { OwnedFd::from_raw_fd(c) });
-            Ok(files::install_caps(nfp, rights, fcntls))
+            Ok(files::install_caps(nfp, caps))
         }
     };
     files::fdrop(lfp);
