@@ -134,6 +134,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
         trace: args.trace,
         sandbox: launch::Sandbox::from_flags(args.sandbox, args.no_sandbox),
         supervise: true,
+        private_fds: Vec::new(),
     };
     if args.exec {
         let argv: Vec<OsString> = std::iter::once(path.as_os_str().to_owned()).chain(args.args).collect();
@@ -170,6 +171,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
         let names: Vec<String> = resolved.fds.entries().iter().map(|d| d.description.clone()).collect();
         crate::linux::trace::start(&names);
     }
+    let options = launch::Options { private_fds: resolved.fds.private(), ..options };
     Err(launch::launch(exe, path, encoded, resolved.fds.into_fds(), &options))
 }
 

@@ -22,6 +22,9 @@ pub struct Options {
     /// sets it: a library caller (a test harness with its threads) must not
     /// be forked and then exited under.
     pub supervise: bool,
+    /// Linux: which of the descriptors cloudabi-run opened for the program
+    /// itself (`resolve::Descriptor::private`); missing entries are false.
+    pub private_fds: Vec<bool>,
 }
 
 /// `--sandbox` / `--no-sandbox`: whether the Linux backend confines the
@@ -81,6 +84,11 @@ fn backend(exe: File, argdata: Vec<u8>, fds: Vec<(OwnedFd, FdRights)>, options: 
         Sandbox::Off => None,
     };
     let backend_options = crate::linux::Options { trace: options.trace, sandbox };
+    let fds = fds
+        .into_iter()
+        .enumerate()
+        .map(|(i, (fd, rights))| (fd, rights, options.private_fds.get(i).copied().unwrap_or(false)))
+        .collect();
     let Err(error) = crate::linux::launch(exe, argdata, fds, &backend_options);
     linux_failure(error)
 }

@@ -7,9 +7,10 @@
 //! descriptor closes when the last slot referring to it goes.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use abi::{Errno, Fd, Filetype};
+use abi::{Errno, Fd, Fdflags, Filetype};
 use sys::backend::{FdInfo, FdRights};
 
 use super::backend::classify;
@@ -34,7 +35,19 @@ pub struct HostFile {
     /// closing a FreeBSD process descriptor does; copies inherited by other
     /// processes (after another fork) leave it alone.
     owner: libc::pid_t,
+    /// The open file description's status flags as last read, while no
+    /// other process can change them (see [`HostFile::cached_flags`]):
+    /// [`FLAGS_UNKNOWN`], a cached `Fdflags` value, or [`FLAGS_SHARED`].
+    /// Only ever moves UNKNOWN -> value -> SHARED or UNKNOWN -> SHARED.
+    flags: AtomicU32,
 }
+
+/// [`HostFile::flags`]: private, not read yet.
+const FLAGS_UNKNOWN: u32 = 1 << 16;
+/// [`HostFile::flags`]: the description may be shared (it came from
+/// outside, was sent or inherited by a fork, or had its flags set): every
+/// read asks the kernel.
+const FLAGS_SHARED: u32 = 1 << 17;
 
 #[derive(Debug, Clone, Copy)]
 struct Kind {
@@ -47,23 +60,68 @@ struct Kind {
 impl HostFile {
     /// A file whose type is known.
     pub fn new(fd: OwnedFd, filetype: Filetype) -> HostFile {
-        let file = HostFile { fd, kind: OnceLock::new(), owner: 0 };
+        let file = HostFile { fd, kind: OnceLock::new(), owner: 0, flags: AtomicU32::new(FLAGS_SHARED) };
         let _ = file.kind.set(Kind::of(file.raw(), filetype));
         file
     }
 
     /// A file whose type is found out when first needed.
     pub fn unclassified(fd: OwnedFd) -> HostFile {
-        HostFile { fd, kind: OnceLock::new(), owner: 0 }
+        HostFile { fd, kind: OnceLock::new(), owner: 0, flags: AtomicU32::new(FLAGS_SHARED) }
     }
 
     /// A process descriptor (a Linux pidfd) for a child this process forked.
     pub fn process(pidfd: OwnedFd) -> HostFile {
         // SAFETY: getpid has no arguments.
         let owner = unsafe { libc::getpid() };
-        let file = HostFile { fd: pidfd, kind: OnceLock::new(), owner };
+        let file = HostFile { fd: pidfd, kind: OnceLock::new(), owner, flags: AtomicU32::new(FLAGS_SHARED) };
         let _ = file.kind.set(Kind { filetype: Filetype::PROCESS, listening: false });
         file
+    }
+
+    /// Marks the file's open file description as this process's own: it
+    /// was just created here (an open, a socket pair, an accepted
+    /// connection, shared memory, or a `!file`/`!socket` cloudabi-run
+    /// opened for the program) and no other process holds it, so its
+    /// status flags can change only through this process's
+    /// `fd_stat_put`, and [`HostFile::cached_flags`] may remember them.
+    pub fn private(self) -> HostFile {
+        self.flags.store(FLAGS_UNKNOWN, Ordering::Relaxed);
+        self
+    }
+
+    /// The status flags remembered for a private file, or `None`: ask the
+    /// kernel, then offer the answer to [`HostFile::remember_flags`].
+    ///
+    /// Why this is exact: the flags belong to the open file description.
+    /// While it is private, only `fd_set_flags` changes them, and that
+    /// calls [`HostFile::share`] first; every way the description can
+    /// reach another process (`sock_send`, `proc_fork`) does too. Once
+    /// shared, nothing is remembered again. (A guest that bypasses the ABI
+    /// with raw `fcntl`/`fork`/`sendmsg` on host descriptor numbers can
+    /// make its own answers stale; it cannot affect anyone else's.)
+    pub fn cached_flags(&self) -> Option<Fdflags> {
+        let v = self.flags.load(Ordering::Acquire);
+        if v < FLAGS_UNKNOWN { Some(Fdflags::from_bits_truncate(v as u16)) } else { None }
+    }
+
+    /// Remembers flags just read from the kernel, unless the file was
+    /// shared meanwhile (a compare-and-swap from UNKNOWN only: a
+    /// concurrent `share` wins).
+    pub fn remember_flags(&self, flags: Fdflags) {
+        let _ = self.flags.compare_exchange(
+            FLAGS_UNKNOWN,
+            u32::from(flags.bits()),
+            Ordering::AcqRel,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The description may be (or is about to be) changed from elsewhere:
+    /// never answer from memory again. Called before the change or the
+    /// sharing happens.
+    pub fn share(&self) {
+        self.flags.store(FLAGS_SHARED, Ordering::SeqCst);
     }
 
     fn kind(&self) -> Kind {
@@ -174,6 +232,14 @@ impl FdTable {
 
     pub fn remove(&mut self, fd: Fd) -> Result<Slot, Errno> {
         self.slots.get_mut(fd.raw() as usize).and_then(Option::take).ok_or(Errno::BADF)
+    }
+
+    /// Marks every file's description as shared (before `proc_fork`, whose
+    /// child inherits them all).
+    pub fn share_all(&self) {
+        for slot in self.slots.iter().flatten() {
+            slot.file.share();
+        }
     }
 
     pub fn set_rights(&mut self, fd: Fd, rights: FdRights) -> Result<(), Errno> {

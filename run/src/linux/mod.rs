@@ -84,18 +84,19 @@ pub const MAIN_TID: u32 = 2;
 
 /// Runs `exe` with argument data `argdata`; `fds[i]` becomes the program's
 /// descriptor `i`, with the maximum rights for its type limited to the
-/// ceiling given with it. Returns only if the program could not be started: once
+/// ceiling given with it, and whether cloudabi-run created its open file
+/// description (`backend::Granted::private`). Returns only if the program could not be started: once
 /// it runs, its `proc_exit` ends this process with its exit code, and a
 /// fatal signal kills this process with that signal.
 pub fn launch(
     exe: File,
     argdata: Vec<u8>,
-    fds: Vec<(OwnedFd, FdRights)>,
+    fds: Vec<(OwnedFd, FdRights, bool)>,
     opts: &Options,
 ) -> Result<Infallible, LaunchError> {
     let granted = fds
         .into_iter()
-        .map(|(fd, ceiling)| backend::Granted { fd, rights: ceiling, filetype: None })
+        .map(|(fd, ceiling, private)| backend::Granted { fd, rights: ceiling, filetype: None, private })
         .collect();
     start(exe, argdata, granted, opts)
 }

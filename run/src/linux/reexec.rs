@@ -152,7 +152,14 @@ fn run(spec: Spec) -> LaunchError {
     let fds = spec
         .fds
         .iter()
-        .map(|f| Granted { fd: own(f.fd), rights: f.rights, filetype: Some(f.filetype) })
+        .map(|f| Granted {
+            fd: own(f.fd),
+            rights: f.rights,
+            filetype: Some(f.filetype),
+            // Descriptions that lived in the previous program may be
+            // shared with processes it forked or sent them to.
+            private: false,
+        })
         .collect();
     let opts = Options { trace: spec.trace, sandbox: spec.sandbox };
     match super::start(exe, argdata, fds, &opts) {

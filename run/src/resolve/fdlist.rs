@@ -26,6 +26,10 @@ pub struct Descriptor {
     pub description: String,
     /// The most the program may do with it (see [`crate::rights`]).
     pub ceiling: FdRights,
+    /// cloudabi-run opened it for the program (a `!file`, `!socket` or
+    /// `!executable`): its open file description is new, not one another
+    /// process holds (as an inherited `!fd N` is).
+    pub private: bool,
 }
 
 #[derive(Debug, Default)]
@@ -48,7 +52,8 @@ impl FdList {
         ceiling: FdRights,
     ) -> Result<u32, String> {
         let index = u32::try_from(self.entries.len()).map_err(|_| "too many descriptors".to_owned())?;
-        self.entries.push(Descriptor { fd, description, ceiling });
+        let private = !matches!(key, FdKey::Inherited(_));
+        self.entries.push(Descriptor { fd, description, ceiling, private });
         self.index.insert(key, index);
         Ok(index)
     }
@@ -63,6 +68,11 @@ impl FdList {
 
     pub fn entries(&self) -> &[Descriptor] {
         &self.entries
+    }
+
+    /// Whether each descriptor, in order, is [`Descriptor::private`].
+    pub fn private(&self) -> Vec<bool> {
+        self.entries.iter().map(|d| d.private).collect()
     }
 
     /// The descriptors in order, each with its rights ceiling.

@@ -53,6 +53,10 @@ pub struct Granted {
     /// The type, where the host cannot tell it (process descriptors
     /// handed on by `proc_exec`); found out with `fstat` otherwise.
     pub filetype: Option<Filetype>,
+    /// Whether cloudabi-run created its open file description for the
+    /// program (a `!file` or `!socket`), so that no other process holds
+    /// it (see `HostFile::private`); not for inherited descriptors.
+    pub private: bool,
 }
 
 /// Sets up the process state; `fds[i]` becomes descriptor `i`.
@@ -63,6 +67,8 @@ pub fn init(fds: Vec<Granted>, opts: &super::Options) -> Result<(), String> {
         let rights = sys::rights::for_new_fd(filetype, g.rights);
         let file = if filetype == Filetype::PROCESS {
             HostFile::process(g.fd)
+        } else if g.private {
+            HostFile::new(g.fd, filetype).private()
         } else {
             HostFile::new(g.fd, filetype)
         };
@@ -197,9 +203,16 @@ impl Linux {
         TableMut(self.proc.fds.write().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Installs a new host descriptor at the lowest free number.
+    /// Installs a host descriptor that came from elsewhere (a received
+    /// one) at the lowest free number.
     fn install(&self, fd: OwnedFd, filetype: Filetype, rights: FdRights) -> Result<Fd, Errno> {
         self.table_mut().insert(Slot { file: Arc::new(HostFile::new(fd, filetype)), rights })
+    }
+
+    /// Installs a host descriptor whose open file description this call
+    /// just created (see `HostFile::private`).
+    fn install_private(&self, fd: OwnedFd, filetype: Filetype, rights: FdRights) -> Result<Fd, Errno> {
+        self.table_mut().insert(Slot { file: Arc::new(HostFile::new(fd, filetype).private()), rights })
     }
 }
 
@@ -357,6 +370,7 @@ pub fn set_openat2_unavailable() {
 
 #[cfg(test)]
 mod tests {
+    use abi::Fdflags;
     use sys::backend::{FdOps, FdRights, Files};
 
     use super::*;
@@ -411,5 +425,136 @@ mod tests {
         drop(file_o);
         assert!(!still_open(host_o, ido), "no cache entry keeps a closed file open");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The status flags of a host file, straight from the kernel.
+    fn kernel_flags(fd: RawFd) -> i32 {
+        // SAFETY: F_GETFL takes no argument.
+        let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+        assert!(fl >= 0);
+        fl & (libc::O_APPEND | libc::O_NONBLOCK)
+    }
+
+    /// Sets a host file's flags behind the backend's back (as another
+    /// process sharing the description would).
+    fn set_behind(fd: RawFd, fl: i32) {
+        // SAFETY: F_SETFL with an int argument.
+        assert_eq!(unsafe { libc::fcntl(fd, libc::F_SETFL, fl) }, 0);
+    }
+
+    fn pipe_end() -> OwnedFd {
+        let (r, _w) = std::io::pipe().unwrap();
+        r.into()
+    }
+
+    /// `fd_flags` answers from memory only for a private description, and
+    /// every way its flags can change (our own `fd_set_flags`, another
+    /// process after `share`/`share_all`) is seen by the next call.
+    #[test]
+    fn remembered_flags_follow_every_change() {
+        super::path_diff::init_backend();
+        let mut b = Linux::new();
+        // Shared from the start (received, inherited): always the kernel's.
+        let shared = Arc::new(HostFile::new(pipe_end(), Filetype::SOCKET_STREAM));
+        assert_eq!(b.fd_flags(&shared), Ok(Fdflags::EMPTY));
+        set_behind(shared.raw(), libc::O_NONBLOCK);
+        assert_eq!(b.fd_flags(&shared), Ok(Fdflags::NONBLOCK));
+
+        // Private: remembered; the guest's own change is seen.
+        let private = Arc::new(HostFile::new(pipe_end(), Filetype::SOCKET_STREAM).private());
+        assert_eq!(b.fd_flags(&private), Ok(Fdflags::EMPTY));
+        assert_eq!(private.cached_flags(), Some(Fdflags::EMPTY));
+        b.fd_set_flags(&private, Fdflags::NONBLOCK).unwrap();
+        assert_eq!(b.fd_flags(&private), Ok(Fdflags::NONBLOCK));
+        set_behind(private.raw(), 0);
+        assert_eq!(b.fd_flags(&private), Ok(Fdflags::EMPTY), "after fd_set_flags nothing is remembered");
+
+        // What the memory would hide without `share`: the test can fail.
+        let hidden = Arc::new(HostFile::new(pipe_end(), Filetype::SOCKET_STREAM).private());
+        assert_eq!(b.fd_flags(&hidden), Ok(Fdflags::EMPTY));
+        set_behind(hidden.raw(), libc::O_NONBLOCK);
+        assert_eq!(b.fd_flags(&hidden), Ok(Fdflags::EMPTY), "a change outside the ABI is not seen");
+        // Shared with a forked child (what proc_fork does first), which
+        // changes the flags: the parent sees it.
+        set_behind(hidden.raw(), 0);
+        let mut table = FdTable::default();
+        table.insert(Slot { file: hidden.clone(), rights: FdRights::NONE }).unwrap();
+        table.share_all();
+        // SAFETY: the child only makes raw system calls and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: fcntl and _exit are async-signal-safe.
+            unsafe {
+                libc::fcntl(hidden.raw(), libc::F_SETFL, libc::O_APPEND);
+                libc::_exit(0);
+            }
+        }
+        assert!(pid > 0);
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert_eq!(kernel_flags(hidden.raw()), libc::O_APPEND);
+        assert_eq!(b.fd_flags(&hidden), Ok(Fdflags::APPEND), "the child's change is seen");
+    }
+
+    /// Random interleavings of `fd_flags` and `fd_set_flags` on fresh
+    /// private files: once every call has returned, `fd_flags` says what
+    /// the kernel says, and every answer was a value the file really had.
+    #[test]
+    fn remembered_flags_under_random_interleavings() {
+        use std::sync::Barrier;
+        super::path_diff::init_backend();
+        let values =
+            [Fdflags::EMPTY, Fdflags::NONBLOCK, Fdflags::APPEND, Fdflags::APPEND | Fdflags::NONBLOCK];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(std::process::id());
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..300 {
+            let file = Arc::new(HostFile::new(pipe_end(), Filetype::SOCKET_STREAM).private());
+            let barrier = Arc::new(Barrier::new(3));
+            let plans: Vec<(u64, Fdflags)> =
+                (0..3).map(|_| (next() % 50, values[(next() % 4) as usize])).collect();
+            let handles: Vec<_> = plans
+                .iter()
+                .enumerate()
+                .map(|(i, &(spin, value))| {
+                    let (file, barrier) = (file.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        let mut b = Linux::new();
+                        barrier.wait();
+                        for _ in 0..spin {
+                            std::hint::spin_loop();
+                        }
+                        // Thread 0 sets; the others read.
+                        if i == 0 {
+                            b.fd_set_flags(&file, value).unwrap();
+                            None
+                        } else {
+                            Some(b.fd_flags(&file).unwrap())
+                        }
+                    })
+                })
+                .collect();
+            let set = plans[0].1;
+            for h in handles {
+                if let Some(seen) = h.join().unwrap() {
+                    assert!(seen == Fdflags::EMPTY || seen == set, "round {round}: {seen:?} was never set");
+                }
+            }
+            let mut b = Linux::new();
+            assert_eq!(b.fd_flags(&file), Ok(set), "round {round}: a stale value was remembered");
+            let mut expect = 0;
+            if set.contains(Fdflags::APPEND) {
+                expect |= libc::O_APPEND;
+            }
+            if set.contains(Fdflags::NONBLOCK) {
+                expect |= libc::O_NONBLOCK;
+            }
+            assert_eq!(kernel_flags(file.raw()), expect);
+        }
     }
 }

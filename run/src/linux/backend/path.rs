@@ -248,12 +248,14 @@ impl PathOps for Linux {
             None => manual_open(dir, path, follow, flags, mode)?,
         };
         // The type (and so the rights the new descriptor really gets) is
-        // found out on first use; O_DIRECTORY already says it.
+        // found out on first use; O_DIRECTORY already says it. The open
+        // created a description no other process holds.
         let file = if oflags.contains(Oflags::DIRECTORY) {
             HostFile::new(fd, Filetype::DIRECTORY)
         } else {
             HostFile::unclassified(fd)
-        };
+        }
+        .private();
         self.table_mut().insert(Slot { file: Arc::new(file), rights })
     }
 

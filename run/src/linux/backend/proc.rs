@@ -56,6 +56,8 @@ impl ProcOps for Linux {
         // Hold the locks other threads may hold, so that the child's
         // copies are consistent and free.
         let table = self.table_mut();
+        // The child inherits every description (fdtable.rs: flags).
+        table.share_all();
         let memory = crate::linux::guestmem::lock();
         let mut members = thread::members();
         futex::before_fork();

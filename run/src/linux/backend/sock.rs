@@ -216,6 +216,10 @@ impl SockOps for Linux {
         while let Some((_, file, info)) = fds.next(self)? {
             files.push((file, info));
         }
+        // The receiver will share these descriptions (fdtable.rs).
+        for (f, _) in &files {
+            f.share();
+        }
         // The rights record goes first, in the same message.
         let record = if files.is_empty() {
             None
@@ -271,7 +275,7 @@ impl SockOps for Linux {
         let conn = owned(unsafe {
             libc::accept4(sock.raw(), std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC)
         })?;
-        self.install(conn, Filetype::SOCKET_STREAM, rights)
+        self.install_private(conn, Filetype::SOCKET_STREAM, rights)
     }
 
     fn sock_shutdown(&mut self, sock: &Arc<HostFile>, how: Sdflags) -> Result<(), Errno> {
