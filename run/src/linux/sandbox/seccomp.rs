@@ -994,15 +994,15 @@ mod tests {
         for prog in [program_for(Some(SELF_EXE), true), program_for(None, false)] {
             for (name, n) in hot {
                 let n = n as u32;
-                assert!(bpf::kernel_caches_allow(&prog, n, AUDIT_ARCH_X86_64), "{name} ({n}) is not cached");
+                assert!(bpf::kernel_caches_allow(&prog, n, AUDIT_ARCH_NATIVE), "{name} ({n}) is not cached");
             }
         }
         let prog = program_for(Some(SELF_EXE), true);
         for n in uncached_by_design {
-            assert!(!bpf::kernel_caches_allow(&prog, n, AUDIT_ARCH_X86_64), "{n} is cached after all");
+            assert!(!bpf::kernel_caches_allow(&prog, n, AUDIT_ARCH_NATIVE), "{n} is cached after all");
         }
         // Without a pinned executable, close has no rule and is cached.
-        assert!(bpf::kernel_caches_allow(&program_for(None, true), nr::CLOSE, AUDIT_ARCH_X86_64));
+        assert!(bpf::kernel_caches_allow(&program_for(None, true), nr::CLOSE, AUDIT_ARCH_NATIVE));
         // Other ABIs are never allowed, so never cached as allowed.
         assert!(!bpf::kernel_caches_allow(&prog, 0, 0x4000_0003));
     }
