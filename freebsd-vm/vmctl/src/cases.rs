@@ -473,7 +473,10 @@ fn one_case(opts: &Options, status: Option<&BTreeMap<String, String>>, name: &st
         fs::write(&path, format!("{contents}\n"))
             .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
     }
-    let config = text.replace("@TMPDIR@", scratch.to_str().unwrap());
+    let scratch_str = scratch
+        .to_str()
+        .ok_or_else(|| fail(format!("scratch directory {} is not UTF-8", scratch.display())))?;
+    let config = text.replace("@TMPDIR@", scratch_str);
     let mut command = Command::new(&opts.cloudabi_run);
     command.arg("--dump-argdata");
     if opts.limits {
