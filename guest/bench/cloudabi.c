@@ -312,9 +312,10 @@ void program_main(const argdata_t *ad) {
     fail("configuration");
   }
 
-  if (strcmp(workload, "mixed") == 0) {
+  if (mixed_parts(workload) != 0) {
     static struct mixed m = {.mutex = BENCH_MUTEX_INIT, .cond = BENCH_COND_INIT};
     m.n = (uint64_t)n;
+    m.parts = mixed_parts(workload);
     m.dir = dir;
     pipe_pair(&m.sock[0], &m.sock[1]);
     report(out, "mixed", mixed_run(&m), m.n, 0);

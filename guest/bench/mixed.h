@@ -14,7 +14,10 @@
 //   bench_thread, bench_spawn(t, fn, arg), bench_join(t)
 //
 // mixed_run returns the wall time in nanoseconds from the first thread
-// started to the last joined.
+// started to the last joined. `parts` selects the groups of threads
+// (MIXED_HANDOFF, MIXED_SOCKETS, MIXED_OPENS; MIXED_ALL is the workload),
+// so that scripts/bench can say which part costs what;
+// mixed_parts maps a workload name ("mixed", "mixed-handoff", ...) to them.
 // SPDX-License-Identifier: BSD-2-Clause
 
 #ifndef BENCH_MIXED_H
@@ -22,8 +25,26 @@
 
 #include <stdint.h>
 
+enum { MIXED_HANDOFF = 1, MIXED_SOCKETS = 2, MIXED_OPENS = 4, MIXED_ALL = 7 };
+
+// The parts a workload name selects, 0 if it names none.
+static unsigned mixed_parts(const char *name) {
+  static const struct {
+    const char *name;
+    unsigned parts;
+  } names[] = {{"mixed", MIXED_ALL},
+               {"mixed-handoff", MIXED_HANDOFF},
+               {"mixed-sockets", MIXED_SOCKETS},
+               {"mixed-opens", MIXED_OPENS}};
+  for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); ++i)
+    if (strcmp(name, names[i].name) == 0)
+      return names[i].parts;
+  return 0;
+}
+
 struct mixed {
   uint64_t n;
+  unsigned parts;
   bench_fd dir;
   bench_fd sock[2];
   bench_mutex mutex;
@@ -81,13 +102,19 @@ static void mixed_opener(void *arg) {
 static uint64_t mixed_run(struct mixed *m) {
   struct mixed_player players[2] = {{m, 0}, {m, 1}};
   bench_thread t[5];
+  int started = 0;
   uint64_t t0 = bench_now();
-  bench_spawn(&t[0], mixed_handoff, &players[0]);
-  bench_spawn(&t[1], mixed_handoff, &players[1]);
-  bench_spawn(&t[2], mixed_ping, m);
-  bench_spawn(&t[3], mixed_echo, m);
-  bench_spawn(&t[4], mixed_opener, m);
-  for (int i = 0; i < 5; ++i)
+  if (m->parts & MIXED_HANDOFF) {
+    bench_spawn(&t[started++], mixed_handoff, &players[0]);
+    bench_spawn(&t[started++], mixed_handoff, &players[1]);
+  }
+  if (m->parts & MIXED_SOCKETS) {
+    bench_spawn(&t[started++], mixed_ping, m);
+    bench_spawn(&t[started++], mixed_echo, m);
+  }
+  if (m->parts & MIXED_OPENS)
+    bench_spawn(&t[started++], mixed_opener, m);
+  for (int i = 0; i < started; ++i)
     bench_join(&t[i]);
   return bench_now() - t0;
 }

@@ -168,9 +168,10 @@ int main(int argc, char **argv) {
     fail("setup");
   if (argc == 5 && strcmp(argv[4], "sandboxed") == 0)
     confine(dir);
-  if (argc >= 4 && strcmp(argv[3], "mixed") == 0) {
+  if (argc >= 4 && mixed_parts(argv[3]) != 0) {
     static struct mixed m = {.mutex = BENCH_MUTEX_INIT, .cond = BENCH_COND_INIT};
     m.n = n;
+    m.parts = mixed_parts(argv[3]);
     m.dir = dir;
     m.sock[0] = sv[0];
     m.sock[1] = sv[1];

@@ -10,9 +10,13 @@
 // Joining uses the lock word that thread_exit releases once the thread is
 // gone. It starts as LOCK_BOGUS; whichever of parent and child gets there
 // first stores tid | WRLOCKED (the lock is then write-locked by the child,
-// which is what thread_exit expects). The parent waits for the word to
-// become unlocked, yielding in between; this needs no lock support in poll.
+// which is what thread_exit expects). The parent blocks until thread_exit
+// releases it by asking poll for a read lock on it, as cloudlibc's
+// pthread_join does (src/libc/pthread/pthread_join.c): a joiner that
+// spun with thread_yield instead kept a CPU busy for as long as the thread
+// ran, which on a 2-core machine took the CPU the running threads needed.
 
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -85,8 +89,18 @@ cloudabi_errno_t rt_thread_start(struct rt_thread *t, void (*fn)(void *), void *
 }
 
 void rt_thread_join(struct rt_thread *t) {
-  while (atomic_load_explicit(&t->join, memory_order_acquire) != CLOUDABI_LOCK_UNLOCKED)
-    cloudabi_sys_thread_yield();
+  if ((atomic_load_explicit(&t->join, memory_order_acquire) & CLOUDABI_LOCK_WRLOCKED) != 0) {
+    cloudabi_subscription_t sub = {
+        .type = CLOUDABI_EVENTTYPE_LOCK_RDLOCK,
+        .lock = {.lock = &t->join, .lock_scope = CLOUDABI_SCOPE_PRIVATE},
+    };
+    cloudabi_event_t ev;
+    size_t n;
+    cloudabi_errno_t error = cloudabi_sys_poll(&sub, &ev, 1, &n);
+    // Failing to wait leaves nothing safe to free: end the program.
+    if (error != 0 || n != 1 || ev.error != 0)
+      abort();
+  }
   cloudabi_sys_mem_unmap(t->tls, t->tls_len);
   cloudabi_sys_mem_unmap(t->stacks, t->stacks_len);
 }
