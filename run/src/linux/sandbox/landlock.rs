@@ -394,6 +394,18 @@ mod tests {
     }
 
     #[test]
+    fn past_the_layer_limit_the_inherited_layers_stay() {
+        let Some(abi) = kernel_abi() else { return };
+        // Landlock stacks at most 16 layers (LANDLOCK_MAX_NUM_LAYERS); a
+        // re-executed chain longer than that keeps the ones it has, which
+        // the crate reports as E2BIG from landlock_restrict_self.
+        let got = on_confined_thread(move || (0..20).map(|_| restrict(abi, &[])).collect::<Vec<_>>());
+        let layers = got.iter().take_while(|r| **r == Ok(Restricted::Yes)).count();
+        assert!((1..=16).contains(&layers), "{got:?}");
+        assert!(got[layers..].iter().all(|r| *r == Ok(Restricted::LayerLimit)), "{got:?}");
+    }
+
+    #[test]
     fn a_read_only_tree_refuses_writes() {
         let Some(abi) = kernel_abi() else { return };
         let tmp = tempfile::tempdir().unwrap();
