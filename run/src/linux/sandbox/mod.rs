@@ -180,7 +180,7 @@ pub fn confine(
 /// re-executed cloudabi-run needs (descriptors opened for them go to
 /// `held`).
 fn rules(fds: &[(RawFd, FdRights)], self_exe: Option<RawFd>, held: &mut Vec<OwnedFd>) -> Vec<landlock::Rule> {
-    use landlock::fs;
+    use ::landlock::{AccessFs, BitFlags};
     let mut rules: Vec<landlock::Rule> = fds
         .iter()
         .enumerate()
@@ -191,18 +191,15 @@ fn rules(fds: &[(RawFd, FdRights)], self_exe: Option<RawFd>, held: &mut Vec<Owne
             what: format!("descriptor {i}"),
         })
         .collect();
+    let run = AccessFs::Execute | AccessFs::ReadFile;
     if let Some(fd) = self_exe {
-        rules.push(landlock::Rule {
-            fd,
-            access: fs::EXECUTE | fs::READ_FILE,
-            what: "cloudabi-run's executable".into(),
-        });
+        rules.push(landlock::Rule { fd, access: run, what: "cloudabi-run's executable".into() });
     }
-    let mut support: Vec<(std::ffi::CString, u64)> = landlock::loaded_objects()
+    let mut support: Vec<(std::ffi::CString, BitFlags<AccessFs>)> = landlock::loaded_objects()
         .into_iter()
-        .map(|(path, interp)| (path, if interp { fs::EXECUTE | fs::READ_FILE } else { fs::READ_FILE }))
+        .map(|(path, interp)| (path, if interp { run } else { AccessFs::ReadFile.into() }))
         .collect();
-    support.push((c"/dev/null".to_owned(), fs::READ_FILE | fs::WRITE_FILE));
+    support.push((c"/dev/null".to_owned(), AccessFs::ReadFile | AccessFs::WriteFile));
     // Best effort: a file that is gone only costs a re-exec.
     for (path, access) in support {
         if let Some(fd) = landlock::open_path(&path) {
