@@ -18,19 +18,16 @@ use abi::{Clockid, Condvar, Errno, Lock, Scope, Tid, UserPtr};
 use sys::backend::{FutexOps, Sleeper, Wait, WaitUntil};
 use sys::sync::{self, Outcome};
 
-use super::{PENDING, PRIVATE, QUEUED, init, queue};
+use super::{PENDING, PRIVATE, QUEUED, queue};
 
 const WR: u32 = Lock::WRLOCKED.raw();
 const KM: u32 = Lock::KERNEL_MANAGED.raw();
 const SCOPE: Scope = Scope::PRIVATE;
 
+/// The backend's set-up (which maps the tables), once per test process
+/// for every test that needs it.
 fn setup() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if PRIVATE.get().is_none() {
-            init().unwrap();
-        }
-    });
+    crate::linux::backend::path_diff::init_backend();
 }
 
 /// A backend for one host thread: guest addresses are host addresses.
