@@ -15,7 +15,9 @@
 //   out: !fd stdout
 //   dir: !file {path: D, mode: directory}    D holds sub/file
 //   iterations: N
-//   workload: loops | mixed                  (default loops)
+//   workload: loops | mixed | mixed-handoff | mixed-sockets | mixed-opens |
+//             write+read | clock_gettime | fstat | openat+close | null
+//             (default loops: every loop; a loop's name: that loop alone)
 //
 // Prints one line per loop, "<name> <total nanoseconds> <operations> <CPU
 // nanoseconds>", or for the mixed workload "mixed <nanoseconds> <n> 0". Exits 1 if a call
@@ -324,18 +326,31 @@ void program_main(const argdata_t *ad) {
 
   cloudabi_fd_t sock[2];
   pipe_pair(&sock[0], &sock[1]);
+  // "loops": every loop; a loop's name: that loop alone (for profiling
+  // one operation).
+  const char *only = strcmp(workload, "loops") != 0 ? workload : NULL;
   int file = bench_openat_rdonly(dir, "sub/file");
   if (file < 0)
     fail("openat");
   uint64_t ns, ops, cpu;
-  ns = loop_pipe(sock[0], sock[1], (uint64_t)n, &ops, &cpu);
-  report(out, "write+read", ns, ops, cpu);
-  ns = loop_clock((uint64_t)n, &ops, &cpu);
-  report(out, "clock_gettime", ns, ops, cpu);
-  ns = loop_stat((cloudabi_fd_t)file, (uint64_t)n, &ops, &cpu);
-  report(out, "fstat", ns, ops, cpu);
-  ns = loop_open(dir, (uint64_t)n / 4, &ops, &cpu);
-  report(out, "openat+close", ns, ops, cpu);
-  ns = loop_null(dir, (uint64_t)n, &ops, &cpu);
-  report(out, "null", ns, ops, cpu);
+  if (only == NULL || strcmp(only, "write+read") == 0) {
+    ns = loop_pipe(sock[0], sock[1], (uint64_t)n, &ops, &cpu);
+    report(out, "write+read", ns, ops, cpu);
+  }
+  if (only == NULL || strcmp(only, "clock_gettime") == 0) {
+    ns = loop_clock((uint64_t)n, &ops, &cpu);
+    report(out, "clock_gettime", ns, ops, cpu);
+  }
+  if (only == NULL || strcmp(only, "fstat") == 0) {
+    ns = loop_stat((cloudabi_fd_t)file, (uint64_t)n, &ops, &cpu);
+    report(out, "fstat", ns, ops, cpu);
+  }
+  if (only == NULL || strcmp(only, "openat+close") == 0) {
+    ns = loop_open(dir, (uint64_t)n / 4, &ops, &cpu);
+    report(out, "openat+close", ns, ops, cpu);
+  }
+  if (only == NULL || strcmp(only, "null") == 0) {
+    ns = loop_null(dir, (uint64_t)n, &ops, &cpu);
+    report(out, "null", ns, ops, cpu);
+  }
 }
