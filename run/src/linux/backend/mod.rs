@@ -269,9 +269,12 @@ pub fn memfd_noexec() -> u32 {
 /// The CloudABI type of a host descriptor: pipes and FIFOs are stream
 /// sockets, as in FreeBSD's CloudABI.
 pub fn classify(fd: RawFd) -> Filetype {
+    // The system call itself: glibc's fstat is newfstatat with an empty
+    // path, ~35 ns more on Linux 6.18 (a newly opened file is classified
+    // on its first use).
     // SAFETY: fstat fills a zeroed stat buffer.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+    if unsafe { libc::syscall(libc::SYS_fstat, fd, &mut st as *mut libc::stat) } != 0 {
         return Filetype::UNKNOWN;
     }
     filetype_of_mode(st.st_mode, || socket_type(fd))
