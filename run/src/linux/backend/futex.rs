@@ -64,8 +64,13 @@ pub const SLOTS: usize = 4096;
 const BUCKETS: usize = 64;
 
 /// Times a thread that finds a bucket lock taken checks it again before
-/// it sleeps on it.
+/// it sleeps on it, where more than one CPU can run this process (see
+/// [`SPIN_LIMIT`]).
 const SPINS: u32 = 200;
+
+/// [`SPINS`], or 0 where this process can use only one CPU (then the
+/// holder cannot run while another thread spins). Set by [`init`].
+static SPIN_LIMIT: AtomicU32 = AtomicU32::new(0);
 
 const FREE: u32 = 0;
 const QUEUED: u32 = 1;
@@ -148,6 +153,8 @@ fn getpid() -> i32 {
 /// Maps both tables (once per cloudabi-run instance).
 pub fn init() -> Result<(), String> {
     PID.store(getpid(), Ordering::Relaxed);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    SPIN_LIMIT.store(if cpus > 1 { SPINS } else { 0 }, Ordering::Relaxed);
     PRIVATE.set(map(false)?).map_err(|_| "wait queues set up twice".to_string())?;
     SHARED.set(map(true)?).map_err(|_| "wait queues set up twice".to_string())
 }
@@ -211,7 +218,7 @@ impl Mapped {
         if word.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok() {
             return;
         }
-        for _ in 0..SPINS {
+        for _ in 0..SPIN_LIMIT.load(Ordering::Relaxed) {
             std::hint::spin_loop();
             if word.load(Ordering::Relaxed) == 0
                 && word.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok()
