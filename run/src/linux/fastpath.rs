@@ -912,9 +912,12 @@ mod tests {
             return;
         }
         for (broken, what) in [(1, "a writer that does not wait for pins"), (2, "a late generation bump")] {
-            let (ok, text) = run_reclaim_child(broken);
-            assert!(!ok, "{what} went unnoticed:\n{text}");
-            let why = text.lines().find(|l| l.contains("panicked") || l.contains("fast path: broken"));
+            // The races are real ones: on a loaded machine a run may miss
+            // them, so up to three runs (each catches them on its own here).
+            let mut runs = (0..3).map(|_| run_reclaim_child(broken));
+            let caught = runs.find(|(ok, _)| !ok);
+            let Some((_, text)) = caught else { panic!("{what} went unnoticed in three runs") };
+            let why = text.lines().find(|l| l.contains("fast path: broken") || l.contains("panicked"));
             println!("{what}: caught ({})", why.unwrap_or("the child died").trim());
         }
     }
@@ -959,11 +962,11 @@ mod tests {
         std::thread::scope(|scope| {
             let writers: Vec<_> = (0..2u64)
                 .map(|w| {
-                    let (log, serial_at) = (&log, &serial_at);
+                    let (log, serial_at, done) = (&log, &serial_at, &done);
                     scope.spawn(move || {
                         let mut next = rng(seed.wrapping_mul(w + 7));
                         let mut b = Linux::new();
-                        for _ in 0..8000 {
+                        while !done.load(Ordering::Relaxed) {
                             let fd = Fd::new((next() % u64::from(NFDS)) as u32);
                             let to = Fd::new((next() % u64::from(NFDS)) as u32);
                             let mut log = log.lock().unwrap();
@@ -1001,14 +1004,18 @@ mod tests {
                 .collect();
             let readers: Vec<_> = (0..3u64)
                 .map(|r| {
-                    let done = &done;
                     scope.spawn(move || {
                         let slot = claim().expect("a pin slot");
                         let mut next = rng(seed.wrapping_mul(r + 101));
                         let mut seen = Vec::new();
                         let (mut lookups, mut hits, mut deferred, mut calls) = (0u64, 0u64, 0u64, 0u64);
                         let mut fdstat = [0u8; 24];
-                        while !done.load(Ordering::Relaxed) {
+                        for _ in 0..20_000 {
+                            if next() % 32 == 0 {
+                                // Two cores for five threads: let the
+                                // writers run.
+                                std::thread::yield_now();
+                            }
                             let fd = Fd::new((next() % u64::from(NFDS)) as u32);
                             if next() % 2 == 0 {
                                 // The normal path fills this thread's cache.
@@ -1060,26 +1067,29 @@ mod tests {
                     })
                 })
                 .collect();
+            // Stop the writers before a reader's panic is passed on.
+            let readers: Vec<_> = readers.into_iter().map(|r| r.join()).collect();
+            done.store(true, Ordering::Relaxed);
+            let readers: Vec<_> = readers.into_iter().map(|r| r.unwrap()).collect();
             for w in writers {
                 w.join().unwrap();
             }
-            done.store(true, Ordering::Relaxed);
-            let log = log.lock().unwrap();
-            for r in readers {
-                let (seen, l, h, d, c) = r.join().unwrap();
+            // Each file's times in and out of the table, per number.
+            let mut history: std::collections::HashMap<(u32, u64), Vec<(bool, u64)>> = Default::default();
+            for &(n, serial, enter, time) in log.lock().unwrap().iter() {
+                history.entry((n, serial)).or_default().push((enter, time));
+            }
+            for (seen, l, h, d, c) in readers {
                 lookups += l;
                 hits += h;
                 deferred += d;
                 calls += c;
                 for (fd, serial, t0, t1) in seen {
-                    // Intervals of `serial` at `fd`: entered at or before
-                    // `t1`, and did not leave before `t0`.
+                    // In the table at `fd` at some instant of [t0, t1]:
+                    // entered at or before `t1`, did not leave before `t0`.
                     let mut present = false;
                     let mut entered: Option<u64> = None;
-                    for &(n, s, enter, time) in log.iter() {
-                        if n != fd || s != serial {
-                            continue;
-                        }
+                    for &(enter, time) in history.get(&(fd, serial)).map_or(&[][..], |v| &v[..]) {
                         if enter {
                             entered = Some(time);
                         } else if let Some(e) = entered.take() {
