@@ -65,11 +65,13 @@
 //!   attached, released at `thread_exit`; a thread that finds none uses the
 //!   normal path for every call. A forked child keeps only its own slot.
 //!
-//! `run/src/linux/backend/tests` runs every fast call with the `%fs` base
-//! pointing at an unmapped page, with one thread and with a second one
-//! present: a thread-local access anywhere on the path would crash the
-//! test. `reclamation_under_random_interleavings` below checks the
-//! invariant with threads looking up while others close, replace and dup.
+//! The tests below run every fast call with the `%fs` base pointing at an
+//! unmapped page, with one thread and with a second one present: a
+//! thread-local access anywhere on the path would crash the test.
+//! `reclamation_under_random_interleavings` checks the invariant with
+//! threads looking up while others close, replace and dup, and
+//! `reclamation_check_catches_broken_writers` shows that it catches a
+//! writer that does not wait for pins or bumps the generation late.
 
 use std::cell::Cell;
 use std::sync::Arc;
