@@ -402,6 +402,15 @@ pub fn after_fork_child() {
     let mine = my_slot().map(|s| s as *const PinSlot);
     for slot in &PINS {
         if Some(slot as *const PinSlot) != mine {
+            // A reference another thread had parked for its normal path,
+            // which will never run here.
+            let file = slot.deferred.swap(std::ptr::null_mut(), Ordering::Relaxed);
+            if !file.is_null() {
+                // SAFETY: a reference `lookup` took for a `Held` and parked
+                // in `release_held`; nobody else will give it up.
+                drop(unsafe { Arc::from_raw(file) });
+            }
+            slot.parked.store(false, Ordering::Relaxed);
             slot.pin.store(UNPINNED, Ordering::SeqCst);
             slot.claimed.store(false, Ordering::SeqCst);
         }
