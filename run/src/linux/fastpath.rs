@@ -808,13 +808,14 @@ mod tests {
         println!("fast path: a reference held across a close is dropped by the normal path");
     }
 
-    /// The invariant the process-wide cache rests on, checked after every
+    /// The invariant a thread's cache rests on, checked after every
     /// step of a random sequence of table changes (create, close, dup,
     /// replace, narrowing rights, plain lookups): for every descriptor
     /// number, the fast path's lookup answers exactly what the table holds
     /// (the same file, the same type and rights) or asks for the fallback,
     /// and the normal path's lookup, which fills the cache, agrees with the
-    /// table. Single-threaded, like the cache: runs in the child.
+    /// table. One thread (several: `reclamation_under_random_interleavings`):
+    /// runs in the child.
     fn cache_follows_random_changes(slot: &'static PinSlot) {
         let mut b = Linux::new();
         let all = FdRights { base: Rights::ALL, inheriting: Rights::ALL };
