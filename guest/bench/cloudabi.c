@@ -326,9 +326,14 @@ void program_main(const argdata_t *ad) {
 
   cloudabi_fd_t sock[2];
   pipe_pair(&sock[0], &sock[1]);
-  // "loops": every loop; a loop's name: that loop alone (for profiling
-  // one operation).
-  const char *only = strcmp(workload, "loops") != 0 ? workload : NULL;
+  // "loops": every loop; "threaded-loops": every loop with an idle thread
+  // present (mixed.h); a loop's name: that loop alone (for profiling one
+  // operation).
+  int threaded = strcmp(workload, "threaded-loops") == 0;
+  const char *only = strcmp(workload, "loops") != 0 && !threaded ? workload : NULL;
+  static struct idle idle = {.mutex = BENCH_MUTEX_INIT, .cond = BENCH_COND_INIT};
+  if (threaded)
+    idle_start(&idle);
   int file = bench_openat_rdonly(dir, "sub/file");
   if (file < 0)
     fail("openat");
@@ -353,4 +358,6 @@ void program_main(const argdata_t *ad) {
     ns = loop_null(dir, (uint64_t)n, &ops, &cpu);
     report(out, "null", ns, ops, cpu);
   }
+  if (threaded)
+    idle_stop(&idle);
 }

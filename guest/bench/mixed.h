@@ -99,6 +99,37 @@ static void mixed_opener(void *arg) {
   }
 }
 
+// The "threaded-loops" workload: the loops of loops.h with one more thread
+// present, idle (blocked on a condition variable) until they are done: the
+// per-call cost in a multi-threaded program (cloudabi-run's descriptor
+// lookups then pin, see run/src/linux/fastpath.rs).
+struct idle {
+  bench_mutex mutex;
+  bench_cond cond;
+  int done;
+  bench_thread t;
+};
+
+static void idle_main(void *arg) {
+  struct idle *d = arg;
+  bench_lock(&d->mutex);
+  while (!d->done)
+    bench_wait(&d->cond, &d->mutex);
+  bench_unlock(&d->mutex);
+}
+
+static void idle_start(struct idle *d) {
+  bench_spawn(&d->t, idle_main, d);
+}
+
+static void idle_stop(struct idle *d) {
+  bench_lock(&d->mutex);
+  d->done = 1;
+  bench_signal(&d->cond);
+  bench_unlock(&d->mutex);
+  bench_join(&d->t);
+}
+
 static uint64_t mixed_run(struct mixed *m) {
   struct mixed_player players[2] = {{m, 0}, {m, 1}};
   bench_thread t[5];

@@ -3,7 +3,7 @@
 // Linux makes (pipe() is a socket pair here too, as CloudABI's is). Built
 // with the host's C compiler by scripts/bench; not a CloudABI program.
 //
-//   native DIR ITERATIONS [loops|mixed] [sandboxed]     DIR holds sub/file
+//   native DIR ITERATIONS [loops|threaded-loops|mixed|LOOP] [sandboxed]     DIR holds sub/file
 //
 // "sandboxed" first confines the program the way cloudabi-run's sandbox
 // confines itself, minus its policy: no_new_privs, a seccomp filter that
@@ -178,9 +178,14 @@ int main(int argc, char **argv) {
     report("mixed", mixed_run(&m), n, 0);
     return 0;
   }
-  // "loops" (or nothing): every loop; a loop's name: that loop alone (for
+  // "loops" (or nothing): every loop; "threaded-loops": every loop with an
+  // idle thread present (mixed.h); a loop's name: that loop alone (for
   // profiling one operation).
-  const char *only = argc >= 4 && strcmp(argv[3], "loops") != 0 ? argv[3] : NULL;
+  int threaded = argc >= 4 && strcmp(argv[3], "threaded-loops") == 0;
+  const char *only = argc >= 4 && strcmp(argv[3], "loops") != 0 && !threaded ? argv[3] : NULL;
+  static struct idle idle = {.mutex = BENCH_MUTEX_INIT, .cond = BENCH_COND_INIT};
+  if (threaded)
+    idle_start(&idle);
   int file = openat(dir, "sub/file", O_RDONLY | O_CLOEXEC);
   if (file < 0)
     fail("openat");
@@ -205,5 +210,7 @@ int main(int argc, char **argv) {
     ns = loop_null(dir, n, &ops, &cpu);
     report("null", ns, ops, cpu);
   }
+  if (threaded)
+    idle_stop(&idle);
   return 0;
 }

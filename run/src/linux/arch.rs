@@ -36,6 +36,9 @@ pub struct ThreadCtx {
     /// The guest thread's id.
     pub tid: u32,
     pub _pad: u32,
+    /// The thread's pin slot and lookup cache (`fastpath::PinSlot`), or 0:
+    /// how the TLS-free fast path finds them.
+    pub pin_slot: u64,
 }
 
 pub const CTX_HOST_FS: usize = 0;
@@ -44,6 +47,8 @@ pub const CTX_GUEST_RSP: usize = 16;
 pub const CTX_GUEST_FS: usize = 24;
 pub const CTX_RESUME_RSP: usize = 32;
 pub const CTX_SELF: usize = 40;
+pub const CTX_TID: usize = 48;
+pub const CTX_PIN_SLOT: usize = 56;
 
 const _: () = {
     assert!(std::mem::offset_of!(ThreadCtx, host_fs) == CTX_HOST_FS);
@@ -52,6 +57,8 @@ const _: () = {
     assert!(std::mem::offset_of!(ThreadCtx, guest_fs) == CTX_GUEST_FS);
     assert!(std::mem::offset_of!(ThreadCtx, resume_rsp) == CTX_RESUME_RSP);
     assert!(std::mem::offset_of!(ThreadCtx, self_addr) == CTX_SELF);
+    assert!(std::mem::offset_of!(ThreadCtx, tid) == CTX_TID);
+    assert!(std::mem::offset_of!(ThreadCtx, pin_slot) == CTX_PIN_SLOT);
 };
 
 unsafe extern "C" {

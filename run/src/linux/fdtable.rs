@@ -40,6 +40,10 @@ pub struct HostFile {
     /// [`FLAGS_UNKNOWN`], a cached `Fdflags` value, or [`FLAGS_SHARED`].
     /// Only ever moves UNKNOWN -> value -> SHARED or UNKNOWN -> SHARED.
     flags: AtomicU32,
+    /// For the tests: a number no other file of this process had, and a
+    /// record of the drop (see [`test_drops`]).
+    #[cfg(test)]
+    pub serial: u64,
 }
 
 /// [`HostFile::flags`]: private, not read yet.
@@ -60,21 +64,42 @@ struct Kind {
 impl HostFile {
     /// A file whose type is known.
     pub fn new(fd: OwnedFd, filetype: Filetype) -> HostFile {
-        let file = HostFile { fd, kind: OnceLock::new(), owner: 0, flags: AtomicU32::new(FLAGS_SHARED) };
+        let file = HostFile {
+            fd,
+            kind: OnceLock::new(),
+            owner: 0,
+            flags: AtomicU32::new(FLAGS_SHARED),
+            #[cfg(test)]
+            serial: test_drops::serial(),
+        };
         let _ = file.kind.set(Kind::of(file.raw(), filetype));
         file
     }
 
     /// A file whose type is found out when first needed.
     pub fn unclassified(fd: OwnedFd) -> HostFile {
-        HostFile { fd, kind: OnceLock::new(), owner: 0, flags: AtomicU32::new(FLAGS_SHARED) }
+        HostFile {
+            fd,
+            kind: OnceLock::new(),
+            owner: 0,
+            flags: AtomicU32::new(FLAGS_SHARED),
+            #[cfg(test)]
+            serial: test_drops::serial(),
+        }
     }
 
     /// A process descriptor (a Linux pidfd) for a child this process forked.
     pub fn process(pidfd: OwnedFd) -> HostFile {
         // SAFETY: getpid has no arguments.
         let owner = unsafe { libc::getpid() };
-        let file = HostFile { fd: pidfd, kind: OnceLock::new(), owner, flags: AtomicU32::new(FLAGS_SHARED) };
+        let file = HostFile {
+            fd: pidfd,
+            kind: OnceLock::new(),
+            owner,
+            flags: AtomicU32::new(FLAGS_SHARED),
+            #[cfg(test)]
+            serial: test_drops::serial(),
+        };
         let _ = file.kind.set(Kind { filetype: Filetype::PROCESS, listening: false });
         file
     }
@@ -143,6 +168,8 @@ impl HostFile {
 
 impl Drop for HostFile {
     fn drop(&mut self) {
+        #[cfg(test)]
+        test_drops::dropped(self.serial);
         // SAFETY: getpid has no arguments.
         if self.owner == 0 || self.owner != unsafe { libc::getpid() } {
             return;
@@ -154,6 +181,41 @@ impl Drop for HostFile {
             let mut info: libc::siginfo_t = std::mem::zeroed();
             libc::waitid(P_PIDFD, self.raw() as libc::id_t, &mut info, libc::WEXITED);
         }
+    }
+}
+
+/// For the tests of the fast path's reclamation: every file gets a serial
+/// number, and every drop is recorded, so that a test can tell that a file
+/// it was handed has not been dropped, and that every file is dropped
+/// exactly once.
+#[cfg(test)]
+pub mod test_drops {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    static DROPPED: Mutex<Option<HashSet<u64>>> = Mutex::new(None);
+    /// Drops of a serial that had already been dropped.
+    static TWICE: AtomicU64 = AtomicU64::new(0);
+
+    pub fn serial() -> u64 {
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn dropped(serial: u64) {
+        let mut d = DROPPED.lock().unwrap_or_else(|e| e.into_inner());
+        if !d.get_or_insert_with(HashSet::new).insert(serial) {
+            TWICE.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    pub fn was_dropped(serial: u64) -> bool {
+        DROPPED.lock().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|d| d.contains(&serial))
+    }
+
+    pub fn dropped_twice() -> u64 {
+        TWICE.load(Ordering::SeqCst)
     }
 }
 

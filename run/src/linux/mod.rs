@@ -201,6 +201,9 @@ fn enable_clock_fast_path(opts: &Options) {
 extern "C" fn cloudabi_linux_dispatch(nr: u64, args: *const [u64; 6], out: *mut [u64; 2]) -> u64 {
     // SAFETY: the entry code passes pointers into its own stack frame.
     let (args, out) = unsafe { (&*args, &mut *out) };
+    if let Some(code) = fastpath::finish_deferred(nr, out) {
+        return code;
+    }
     let mut b = backend::Linux::new();
     let result = if trace::enabled() { traced(&mut b, nr, args) } else { sys::dispatch(&mut b, nr, args) };
     match result {

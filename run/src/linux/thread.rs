@@ -34,7 +34,10 @@ pub fn attach(tid: u32) -> std::io::Result<&'static mut ThreadCtx> {
         self_addr: 0,
         tid,
         _pad: 0,
+        pin_slot: 0,
     }));
+    // Without a free slot the thread uses the normal path for every call.
+    ctx.pin_slot = super::fastpath::claim().map_or(0, |s| s as *const _ as u64);
     ctx.self_addr = ctx as *mut ThreadCtx as u64;
     let mut fs: u64 = 0;
     // SAFETY: ARCH_GET_FS writes the FS base into `fs`; ARCH_SET_GS
@@ -59,6 +62,18 @@ pub fn current_tid() -> u32 {
         std::arch::asm!("mov {0:e}, gs:[48]", out(reg) tid, options(nostack, readonly, preserves_flags))
     };
     tid
+}
+
+/// The calling thread's pin slot (`ThreadCtx::pin_slot`), read through
+/// `%gs` without TLS. The thread must be attached.
+pub fn pin_slot() -> u64 {
+    let slot: u64;
+    // SAFETY: %gs points at this thread's context (`attach`); `pin_slot`
+    // is at offset 56 (asserted in arch.rs).
+    unsafe {
+        std::arch::asm!("mov {0}, gs:[56]", out(reg) slot, options(nostack, readonly, preserves_flags))
+    };
+    slot
 }
 
 /// Changes the calling thread's id (a `fork` child's only thread).

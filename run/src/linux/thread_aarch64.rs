@@ -81,6 +81,8 @@ pub fn attach(tid: u32) -> std::io::Result<&'static mut ThreadCtx> {
         _pad: 0,
     }));
     ctx.self_addr = ctx as *mut ThreadCtx as u64;
+    // The normal path's lookup cache (no fast path on aarch64).
+    let _ = super::fastpath::claim();
     let tp: u64;
     // SAFETY: reads this thread's own thread pointer (the host's: this is
     // host code).

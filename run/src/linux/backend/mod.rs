@@ -7,15 +7,16 @@
 //! a bad one fails with `EFAULT` in the kernel.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use abi::{Errno, Fd, Filetype};
 use sys::backend::{FdInfo, FdRights, Files, PathBuffers};
 use sys::user::{Fault, UserMemory};
 
+use super::fastpath::{self, Held, PinSlot};
+use super::fault;
 use super::fdtable::{FdTable, HostFile, Slot};
-use super::{fastpath, fault};
 
 mod exec;
 mod file;
@@ -88,11 +89,9 @@ pub fn process() -> &'static Process {
     PROCESS.get().expect("syscall before the Linux backend was initialised")
 }
 
-/// Bumped after every change of the descriptor table: a thread's cached
-/// lookup is valid while the generation it was made in is current.
-static GENERATION: AtomicU64 = AtomicU64::new(0);
-
-/// The descriptor table locked for changing.
+/// The descriptor table locked for changing. Taking it begins a change
+/// (`fastpath::begin_change`: every thread's cached lookups are stale, and
+/// no fast-path lookup is taking a reference to anything in the table).
 pub struct TableMut<'a>(RwLockWriteGuard<'a, FdTable>);
 
 impl std::ops::Deref for TableMut<'_> {
@@ -108,18 +107,17 @@ impl std::ops::DerefMut for TableMut<'_> {
     }
 }
 
+#[cfg(test)]
 impl Drop for TableMut<'_> {
     fn drop(&mut self) {
-        GENERATION.fetch_add(1, Ordering::Release);
+        fastpath::end_change();
     }
 }
 
-/// A per-thread cache of descriptor lookups, so that the common case of a
-/// syscall on a descriptor takes neither the table's lock nor a reference
-/// count increment it does not need: an entry holds a weak reference (a
-/// cached entry must not keep a closed file open) and the table
-/// generation it was read in. Reading the generation before the lookup
-/// makes a hit equivalent to a lookup done at that moment.
+/// The lookup cache of a thread without a pin slot (`fastpath::SLOTS`
+/// threads have one): an entry holds a weak reference (a cached entry must
+/// not keep a closed file open) and the table generation it was read in
+/// (under the table's read lock).
 mod cache {
     use std::cell::RefCell;
     use std::sync::{Arc, Weak};
@@ -164,22 +162,33 @@ mod cache {
 /// The backend: a handle on the process state for one syscall.
 pub struct Linux {
     proc: &'static Process,
+    /// The calling thread's pin slot and lookup cache (`fastpath.rs`).
+    slot: Option<&'static PinSlot>,
     /// Running on the TLS-free fast path (`fastpath.rs`) with the guest's
-    /// `%fs`: descriptors come from the process-wide cache only.
+    /// `%fs`: descriptors come from the thread's cache only.
     fast: bool,
     /// Set on the fast path when the call must be run again on the normal
     /// path; set before anything was done.
     fallback: bool,
+    /// The fast path's second reference to the call's file (see
+    /// `fastpath.rs`), given up by `fastpath::fast_call`.
+    held: Option<Held>,
 }
 
 impl Linux {
     pub fn new() -> Linux {
-        Linux { proc: process(), fast: false, fallback: false }
+        Linux { proc: process(), slot: fastpath::my_slot(), fast: false, fallback: false, held: None }
     }
 
-    /// The backend for the fast path (see `fastpath.rs`).
-    pub fn fast() -> Linux {
-        Linux { proc: process(), fast: true, fallback: false }
+    /// The backend for the fast path (see `fastpath.rs`), for the thread
+    /// that owns `slot`. Touches no TLS.
+    pub fn fast(slot: &'static PinSlot) -> Linux {
+        Linux { proc: process(), slot: Some(slot), fast: true, fallback: false, held: None }
+    }
+
+    /// The reference held across a fast call, if any.
+    pub fn take_held(&mut self) -> Option<Held> {
+        self.held.take()
     }
 
     /// The table's own answer for `fd`, bypassing every cache (the fast
@@ -198,10 +207,20 @@ impl Linux {
         self.proc.fds.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The table for changing; dropping the guard invalidates every
-    /// thread's lookup cache.
+    /// The table for changing: every thread's cached lookups are stale
+    /// from now on (see `fastpath::begin_change`).
     fn table_mut(&self) -> TableMut<'_> {
-        TableMut(self.proc.fds.write().unwrap_or_else(|e| e.into_inner()))
+        let guard = self.proc.fds.write().unwrap_or_else(|e| e.into_inner());
+        fastpath::begin_change();
+        TableMut(guard)
+    }
+
+    /// The table's entry at `fd` and the generation it belongs to.
+    fn table_get(&self, fd: Fd) -> Result<(Arc<HostFile>, FdInfo, u64), Errno> {
+        let table = self.table();
+        let generation = fastpath::generation();
+        let (file, info) = table.get(fd)?;
+        Ok((file, info, generation))
     }
 
     /// Installs a host descriptor that came from elsewhere (a received
@@ -321,32 +340,37 @@ impl Files for Linux {
     type File = Arc<HostFile>;
 
     fn fd_get(&mut self, fd: Fd) -> Result<(Arc<HostFile>, FdInfo), Errno> {
-        let generation = GENERATION.load(Ordering::Acquire);
-        if fastpath::single_threaded() {
-            // One thread: the process-wide cache, which the fast path can
-            // use too (no TLS, no refcount loop).
-            if let Some(hit) = fastpath::lookup(fd, generation) {
-                return Ok(hit);
-            }
+        let Some(slot) = self.slot else {
             if self.fast {
                 self.fallback = true;
                 return Err(fastpath::fallback_errno());
             }
-            let (file, info) = self.table().get(fd)?;
-            fastpath::store(fd, generation, &file, info);
+            if let Some(hit) = cache::lookup(fd, fastpath::generation()) {
+                return Ok(hit);
+            }
+            let (file, info, generation) = self.table_get(fd)?;
+            cache::store(fd, generation, &file, info);
+            return Ok((file, info));
+        };
+        if self.fast {
+            // One held reference per fast call (each fast call names one
+            // descriptor; a second lookup would be a new kind of call).
+            if self.held.is_some() {
+                self.fallback = true;
+                return Err(fastpath::fallback_errno());
+            }
+            let Some((file, info, held)) = fastpath::lookup(slot, fd, true) else {
+                self.fallback = true;
+                return Err(fastpath::fallback_errno());
+            };
+            self.held = held;
             return Ok((file, info));
         }
-        if self.fast {
-            // Unreachable (the fast path is off once a second thread
-            // exists), and without a thread-local cache to look in.
-            self.fallback = true;
-            return Err(fastpath::fallback_errno());
+        if let Some((file, info, _)) = fastpath::lookup(slot, fd, false) {
+            return Ok((file, info));
         }
-        if let Some(hit) = cache::lookup(fd, generation) {
-            return Ok(hit);
-        }
-        let (file, info) = self.table().get(fd)?;
-        cache::store(fd, generation, &file, info);
+        let (file, info, generation) = self.table_get(fd)?;
+        fastpath::store(slot, fd, generation, &file, info);
         Ok((file, info))
     }
 }

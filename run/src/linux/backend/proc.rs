@@ -69,6 +69,7 @@ impl ProcOps for Linux {
         if pid == 0 {
             thread::reset_after_fork(&mut members);
             futex::after_fork_child();
+            crate::linux::fastpath::after_fork_child();
         } else {
             futex::after_fork_parent();
         }

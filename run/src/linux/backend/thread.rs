@@ -214,6 +214,9 @@ impl ThreadOps for Linux {
     }
 
     fn thread_exit(&mut self) -> ! {
+        // This thread runs no more guest code: its pin slot is free (the
+        // stale address left in its context is never read again).
+        crate::linux::fastpath::release();
         let last = {
             let mut members = members();
             members.mark_self_exited();
