@@ -425,6 +425,7 @@ pub struct Held(*const HostFile, u64);
 /// The file and rights at `fd` if this thread's cache has a lookup of it
 /// from the current generation, with a strong reference for the caller
 /// and, if `hold`, a second one (the [`Held`]) while several threads run.
+#[inline(always)]
 pub fn lookup(slot: &PinSlot, fd: Fd, hold: bool) -> Option<(Arc<HostFile>, FdInfo, Option<Held>)> {
     let e = &slot.cache[fd.raw() as usize % WAYS];
     let tag = e.generation.load(Ordering::Relaxed);
