@@ -150,11 +150,24 @@ fn getpid() -> i32 {
     unsafe { libc::getpid() }
 }
 
+/// The CPUs this process may run on (its affinity mask: one system call,
+/// where `available_parallelism` also reads cgroup files), 1 if unknown.
+fn usable_cpus() -> u32 {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set, which
+    // sched_getaffinity fills.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; the size is the set's own.
+    if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
+        return 1;
+    }
+    // SAFETY: CPU_COUNT only reads the set.
+    unsafe { libc::CPU_COUNT(&set) as u32 }
+}
+
 /// Maps both tables (once per cloudabi-run instance).
 pub fn init() -> Result<(), String> {
     PID.store(getpid(), Ordering::Relaxed);
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    SPIN_LIMIT.store(if cpus > 1 { SPINS } else { 0 }, Ordering::Relaxed);
+    SPIN_LIMIT.store(if usable_cpus() > 1 { SPINS } else { 0 }, Ordering::Relaxed);
     PRIVATE.set(map(false)?).map_err(|_| "wait queues set up twice".to_string())?;
     SHARED.set(map(true)?).map_err(|_| "wait queues set up twice".to_string())
 }
