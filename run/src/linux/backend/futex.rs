@@ -400,23 +400,24 @@ mod queue {
     pub fn wake(addr: u64, scope: Scope, n: u32) -> u32 {
         let m = table(scope);
         let slot_seq = |i: usize| m.t().slots[i].seq.load(Ordering::Relaxed);
+        let mut woken = 0;
+        let mut wake_one = |i: usize| {
+            m.t().slots[i].state.store(WOKEN, Ordering::Release);
+            PENDING.with(|p| p.borrow_mut().push((m.shared, i)));
+            woken += 1;
+        };
         // Oldest first. One waiter (a signal, an unlock) is the common
         // case: found in one pass, without sorting or allocating.
-        let chosen: Vec<usize> = if n == 1 {
-            m.queued(addr).min_by_key(|&i| slot_seq(i)).into_iter().collect()
+        if n == 1 {
+            if let Some(i) = m.queued(addr).min_by_key(|&i| slot_seq(i)) {
+                wake_one(i);
+            }
         } else {
             let mut q: Vec<(u64, usize)> = m.queued(addr).map(|i| (slot_seq(i), i)).collect();
             q.sort_unstable();
-            q.into_iter().take(n as usize).map(|(_, i)| i).collect()
-        };
-        PENDING.with(|p| {
-            let mut p = p.borrow_mut();
-            for &i in &chosen {
-                m.t().slots[i].state.store(WOKEN, Ordering::Release);
-                p.push((m.shared, i));
-            }
-        });
-        chosen.len() as u32
+            q.into_iter().take(n as usize).for_each(|(_, i)| wake_one(i));
+        }
+        woken
     }
 
     pub fn sleep(scope: Scope, until: Option<WaitUntil>) -> Result<Wait, Errno> {
