@@ -64,14 +64,7 @@ struct Kind {
 impl HostFile {
     /// A file whose type is known.
     pub fn new(fd: OwnedFd, filetype: Filetype) -> HostFile {
-        let file = HostFile {
-            fd,
-            kind: OnceLock::new(),
-            owner: 0,
-            flags: AtomicU32::new(FLAGS_SHARED),
-            #[cfg(test)]
-            serial: test_drops::serial(),
-        };
+        let file = HostFile::unclassified(fd);
         let _ = file.kind.set(Kind::of(file.raw(), filetype));
         file
     }
@@ -90,16 +83,9 @@ impl HostFile {
 
     /// A process descriptor (a Linux pidfd) for a child this process forked.
     pub fn process(pidfd: OwnedFd) -> HostFile {
+        let mut file = HostFile::unclassified(pidfd);
         // SAFETY: getpid has no arguments.
-        let owner = unsafe { libc::getpid() };
-        let file = HostFile {
-            fd: pidfd,
-            kind: OnceLock::new(),
-            owner,
-            flags: AtomicU32::new(FLAGS_SHARED),
-            #[cfg(test)]
-            serial: test_drops::serial(),
-        };
+        file.owner = unsafe { libc::getpid() };
         let _ = file.kind.set(Kind { filetype: Filetype::PROCESS, listening: false });
         file
     }

@@ -437,6 +437,48 @@ mod queue {
     }
 }
 
+/// The queue methods of a [`FutexOps`] implementation, all answered by
+/// [`queue`] (shared by `Linux` and the tests' host-thread backend, which
+/// differ only in the thread id and the compare-and-swap).
+macro_rules! queue_methods {
+    () => {
+        fn queue_lock(&mut self, addr: u64, scope: Scope) -> Result<(), Errno> {
+            queue::lock(addr, scope);
+            Ok(())
+        }
+
+        fn queue_unlock(&mut self, addr: u64, scope: Scope) {
+            queue::unlock(addr, scope);
+        }
+
+        fn queue_insert(&mut self, addr: u64, scope: Scope) -> Result<(), Errno> {
+            queue::insert(addr, scope)
+        }
+
+        fn queue_remove(&mut self, _: u64, scope: Scope) -> bool {
+            queue::remove(scope)
+        }
+
+        fn queue_count(&mut self, addr: u64, scope: Scope) -> u32 {
+            queue::count(addr, scope)
+        }
+
+        fn queue_wake(&mut self, addr: u64, scope: Scope, n: u32) -> u32 {
+            queue::wake(addr, scope, n)
+        }
+
+        fn queue_sleep(
+            &mut self,
+            _: u64,
+            scope: Scope,
+            until: Option<WaitUntil>,
+            _: Sleeper,
+        ) -> Result<Wait, Errno> {
+            queue::sleep(scope, until)
+        }
+    };
+}
+
 impl FutexOps for Linux {
     fn current_tid(&mut self) -> Tid {
         Tid::new(thread::current_tid())
@@ -446,40 +488,7 @@ impl FutexOps for Linux {
         fault::cas32(addr, old, new).map_err(|()| Errno::FAULT)
     }
 
-    fn queue_lock(&mut self, addr: u64, scope: Scope) -> Result<(), Errno> {
-        queue::lock(addr, scope);
-        Ok(())
-    }
-
-    fn queue_unlock(&mut self, addr: u64, scope: Scope) {
-        queue::unlock(addr, scope);
-    }
-
-    fn queue_insert(&mut self, addr: u64, scope: Scope) -> Result<(), Errno> {
-        queue::insert(addr, scope)
-    }
-
-    fn queue_remove(&mut self, _: u64, scope: Scope) -> bool {
-        queue::remove(scope)
-    }
-
-    fn queue_count(&mut self, addr: u64, scope: Scope) -> u32 {
-        queue::count(addr, scope)
-    }
-
-    fn queue_wake(&mut self, addr: u64, scope: Scope, n: u32) -> u32 {
-        queue::wake(addr, scope, n)
-    }
-
-    fn queue_sleep(
-        &mut self,
-        _: u64,
-        scope: Scope,
-        until: Option<WaitUntil>,
-        _: Sleeper,
-    ) -> Result<Wait, Errno> {
-        queue::sleep(scope, until)
-    }
+    queue_methods!();
 }
 
 #[cfg(test)]

@@ -51,40 +51,7 @@ impl FutexOps for Host {
         })
     }
 
-    fn queue_lock(&mut self, addr: u64, scope: Scope) -> Result<(), Errno> {
-        queue::lock(addr, scope);
-        Ok(())
-    }
-
-    fn queue_unlock(&mut self, addr: u64, scope: Scope) {
-        queue::unlock(addr, scope);
-    }
-
-    fn queue_insert(&mut self, addr: u64, scope: Scope) -> Result<(), Errno> {
-        queue::insert(addr, scope)
-    }
-
-    fn queue_remove(&mut self, _: u64, scope: Scope) -> bool {
-        queue::remove(scope)
-    }
-
-    fn queue_count(&mut self, addr: u64, scope: Scope) -> u32 {
-        queue::count(addr, scope)
-    }
-
-    fn queue_wake(&mut self, addr: u64, scope: Scope, n: u32) -> u32 {
-        queue::wake(addr, scope, n)
-    }
-
-    fn queue_sleep(
-        &mut self,
-        _: u64,
-        scope: Scope,
-        until: Option<WaitUntil>,
-        _: Sleeper,
-    ) -> Result<Wait, Errno> {
-        queue::sleep(scope, until)
-    }
+    queue_methods!();
 }
 
 fn leak() -> u64 {
